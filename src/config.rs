@@ -1,0 +1,612 @@
+//! Configuration: TOML with `${VAR}` substitution, `HOOKGATE_*` overrides and
+//! validation that names the offending key.
+//!
+//! Loading happens in three steps: the text is parsed into a TOML tree, every
+//! string in the tree has its `${VAR}` references replaced from the
+//! environment, and the tree is deserialized into [`Config`] with unknown keys
+//! rejected. [`Config::validate`] then checks what serde cannot (duplicate
+//! names, routes naming unknown sources, secrets a provider cannot use, URLs).
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::providers::Provider;
+
+/// A configuration problem, always tied to the key (`sources[1].secrets`,
+/// `server.listen`, ...) that the user has to change.
+#[derive(Debug, thiserror::Error)]
+#[error("{key}: {message}")]
+pub struct ConfigError {
+    pub key: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A secret string. Its `Debug` output is redacted so that configs can be
+/// logged without leaking signing keys or tokens.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub database: DatabaseConfig,
+    #[serde(default)]
+    pub admin: AdminConfig,
+    #[serde(default)]
+    pub retention: RetentionConfig,
+    #[serde(default)]
+    pub dispatcher: DispatcherConfig,
+    #[serde(default)]
+    pub sources: Vec<SourceConfig>,
+    #[serde(default)]
+    pub targets: Vec<TargetConfig>,
+    #[serde(default)]
+    pub routes: Vec<RouteConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub listen: String,
+    pub max_body_bytes: usize,
+    pub request_timeout_ms: u64,
+    pub shutdown_grace_ms: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            max_body_bytes: 1024 * 1024,
+            request_timeout_ms: 10_000,
+            shutdown_grace_ms: 10_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub max_connections: u32,
+    /// How long an ingest request waits for a connection before it is
+    /// answered 503.
+    pub acquire_timeout_ms: u64,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://data/hookgate.db".into(),
+            max_connections: 16,
+            acquire_timeout_ms: 5_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    pub token: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    pub days: u32,
+    /// Rows deleted per statement, so pruning never holds the store for long.
+    pub batch_size: u32,
+    pub interval_secs: u64,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self {
+            days: 30,
+            batch_size: 500,
+            interval_secs: 300,
+        }
+    }
+}
+
+/// Tuning of the outbox dispatcher. Not in the minimal SPEC example; every
+/// key has a production default.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DispatcherConfig {
+    /// First retry delay; doubles per attempt (before jitter).
+    pub retry_base_ms: u64,
+    /// Cap of the retry delay, also the cap of an honoured `Retry-After`.
+    pub retry_max_ms: u64,
+    /// How often the outbox is polled when no in-process notification came.
+    pub poll_interval_ms: u64,
+    /// Most deliveries claimed per target in one statement.
+    pub batch_size: u32,
+    /// Lease added on top of a target's `timeout_ms` when claiming.
+    pub lease_margin_ms: u64,
+}
+
+impl Default for DispatcherConfig {
+    fn default() -> Self {
+        Self {
+            retry_base_ms: 1_000,
+            retry_max_ms: 3_600_000,
+            poll_interval_ms: 1_000,
+            batch_size: 64,
+            lease_margin_ms: 30_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    pub name: String,
+    pub provider: String,
+    #[serde(default)]
+    pub secrets: Vec<Secret>,
+    pub tolerance_secs: Option<u64>,
+    // `generic-hmac` only: how the signature is carried and computed.
+    pub signature_header: Option<String>,
+    pub signature_prefix: Option<String>,
+    pub algorithm: Option<String>,
+    pub encoding: Option<String>,
+    pub timestamp_header: Option<String>,
+    pub event_id_header: Option<String>,
+    pub event_id_pointer: Option<String>,
+    pub event_type_header: Option<String>,
+    pub event_type_pointer: Option<String>,
+}
+
+impl SourceConfig {
+    /// The `generic-hmac` keys that are set, for rejecting them on other providers.
+    pub fn generic_keys_set(&self) -> Vec<&'static str> {
+        let fields = [
+            ("signature_header", self.signature_header.is_some()),
+            ("signature_prefix", self.signature_prefix.is_some()),
+            ("algorithm", self.algorithm.is_some()),
+            ("encoding", self.encoding.is_some()),
+            ("timestamp_header", self.timestamp_header.is_some()),
+            ("event_id_header", self.event_id_header.is_some()),
+            ("event_id_pointer", self.event_id_pointer.is_some()),
+            ("event_type_header", self.event_type_header.is_some()),
+            ("event_type_pointer", self.event_type_pointer.is_some()),
+        ];
+        fields
+            .into_iter()
+            .filter(|(_, set)| *set)
+            .map(|(k, _)| k)
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetConfig {
+    pub name: String,
+    pub url: String,
+    pub signing_secret: Option<Secret>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, Secret>,
+    #[serde(default = "default_target_timeout_ms")]
+    pub timeout_ms: u64,
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    #[serde(default = "default_max_in_flight")]
+    pub max_in_flight: u32,
+}
+
+fn default_target_timeout_ms() -> u64 {
+    5_000
+}
+fn default_max_attempts() -> u32 {
+    12
+}
+fn default_max_in_flight() -> u32 {
+    64
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    pub source: String,
+    pub target: String,
+    pub event_types: Option<Vec<String>>,
+}
+
+impl RouteConfig {
+    /// Whether this route takes events of `event_type`; absent globs take all.
+    pub fn matches(&self, event_type: &str) -> bool {
+        match &self.event_types {
+            None => true,
+            Some(globs) => globs.iter().any(|g| glob_match(g, event_type)),
+        }
+    }
+}
+
+/// `*` matches any run of characters (dots included); everything else is literal.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !text.starts_with(first) || text.len() < first.len() + last.len() {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len()];
+    for middle in &parts[1..parts.len() - 1] {
+        match rest.find(middle) {
+            Some(i) => rest = &rest[i + middle.len()..],
+            None => return false,
+        }
+    }
+    rest.ends_with(last) && rest.len() >= last.len()
+}
+
+/// The environment, as a lookup function so tests need not touch the
+/// process environment.
+pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// Where the config comes from: `-c FILE`, else `HOOKGATE_CONFIG`, else
+/// `./hookgate.toml`.
+pub fn resolve_path(explicit: Option<&Path>, env: Env<'_>) -> PathBuf {
+    explicit
+        .map(Path::to_path_buf)
+        .or_else(|| env("HOOKGATE_CONFIG").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("hookgate.toml"))
+}
+
+impl Config {
+    /// Reads, substitutes, overrides from the environment and validates.
+    pub fn load(path: &Path, env: Env<'_>) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigError::new(path.display().to_string(), format!("cannot read: {e}"))
+        })?;
+        Self::from_toml(&text, env)
+    }
+
+    pub fn from_toml(text: &str, env: Env<'_>) -> Result<Config, ConfigError> {
+        let mut tree: toml::Value = toml::from_str(text)
+            .map_err(|e| ConfigError::new("(file)", format!("invalid TOML: {e}")))?;
+        substitute(&mut tree, "", env)?;
+        let mut config: Config = serde_path_to_error::deserialize(tree).map_err(|e| {
+            let path = e.path().to_string();
+            ConfigError::new(
+                if path == "." { "(file)".into() } else { path },
+                e.into_inner().to_string(),
+            )
+        })?;
+        if let Some(url) = env("HOOKGATE_DATABASE_URL") {
+            config.database.url = url;
+        }
+        if let Some(listen) = env("HOOKGATE_LISTEN") {
+            config.server.listen = listen;
+        }
+        if let Some(token) = env("HOOKGATE_ADMIN_TOKEN") {
+            config.admin.token = Some(Secret::new(token));
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what serde cannot; the first problem found is returned.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.server
+            .listen
+            .parse::<std::net::SocketAddr>()
+            .map_err(|e| ConfigError::new("server.listen", format!("not a socket address: {e}")))?;
+        if self.server.max_body_bytes == 0 {
+            return Err(ConfigError::new("server.max_body_bytes", "must be above 0"));
+        }
+        if !(self.database.url.starts_with("sqlite:")
+            || self.database.url.starts_with("postgres://")
+            || self.database.url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::new(
+                "database.url",
+                "must start with sqlite:, postgres:// or postgresql://",
+            ));
+        }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::new(
+                "database.max_connections",
+                "must be above 0",
+            ));
+        }
+        if let Some(token) = &self.admin.token {
+            if token.expose().is_empty() {
+                return Err(ConfigError::new("admin.token", "must not be empty"));
+            }
+        }
+        if self.dispatcher.retry_base_ms == 0 || self.dispatcher.batch_size == 0 {
+            return Err(ConfigError::new(
+                "dispatcher",
+                "retry_base_ms and batch_size must be above 0",
+            ));
+        }
+
+        let mut names = HashSet::new();
+        for (i, source) in self.sources.iter().enumerate() {
+            let key = format!("sources[{i}]");
+            check_name(&source.name, &format!("{key}.name"))?;
+            if !names.insert(source.name.as_str()) {
+                return Err(ConfigError::new(
+                    format!("{key}.name"),
+                    format!("duplicate source name {:?}", source.name),
+                ));
+            }
+            Provider::from_config(source, &key)?;
+        }
+
+        let mut names = HashSet::new();
+        for (i, target) in self.targets.iter().enumerate() {
+            let key = format!("targets[{i}]");
+            check_name(&target.name, &format!("{key}.name"))?;
+            if !names.insert(target.name.as_str()) {
+                return Err(ConfigError::new(
+                    format!("{key}.name"),
+                    format!("duplicate target name {:?}", target.name),
+                ));
+            }
+            crate::dispatch::TargetSpec::from_config(target, &key)?;
+        }
+
+        let mut pairs = HashSet::new();
+        for (i, route) in self.routes.iter().enumerate() {
+            let key = format!("routes[{i}]");
+            if !self.sources.iter().any(|s| s.name == route.source) {
+                return Err(ConfigError::new(
+                    format!("{key}.source"),
+                    format!("unknown source {:?}", route.source),
+                ));
+            }
+            if !self.targets.iter().any(|t| t.name == route.target) {
+                return Err(ConfigError::new(
+                    format!("{key}.target"),
+                    format!("unknown target {:?}", route.target),
+                ));
+            }
+            if !pairs.insert((route.source.as_str(), route.target.as_str())) {
+                return Err(ConfigError::new(
+                    key,
+                    format!(
+                        "duplicate route from {:?} to {:?}; list several event_types in one route",
+                        route.source, route.target
+                    ),
+                ));
+            }
+            if let Some(globs) = &route.event_types {
+                if globs.iter().any(|g| g.is_empty()) {
+                    return Err(ConfigError::new(
+                        format!("{key}.event_types"),
+                        "empty pattern",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn source(&self, name: &str) -> Option<&SourceConfig> {
+        self.sources.iter().find(|s| s.name == name)
+    }
+
+    /// The targets an event of `source` with `event_type` goes to.
+    pub fn routed_targets(&self, source: &str, event_type: &str) -> Vec<String> {
+        self.routes
+            .iter()
+            .filter(|r| r.source == source && r.matches(event_type))
+            .map(|r| r.target.clone())
+            .collect()
+    }
+}
+
+fn check_name(name: &str, key: &str) -> Result<(), ConfigError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::new(
+            key,
+            format!("{name:?} must be 1-64 characters of a-z, A-Z, 0-9, '-' and '_'"),
+        ))
+    }
+}
+
+/// Replaces `${VAR}` (and `${VAR:-default}`) in every string of the tree;
+/// `$$` stands for a literal `$`.
+fn substitute(value: &mut toml::Value, path: &str, env: Env<'_>) -> Result<(), ConfigError> {
+    match value {
+        toml::Value::String(s) => {
+            *s = expand(s, env).map_err(|var| {
+                ConfigError::new(
+                    path,
+                    format!("environment variable {var} is not set (referenced as ${{{var}}})"),
+                )
+            })?;
+        }
+        toml::Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                substitute(item, &format!("{path}[{i}]"), env)?;
+            }
+        }
+        toml::Value::Table(table) => {
+            for (k, item) in table.iter_mut() {
+                let child = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                substitute(item, &child, env)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Expands one string; on an unset variable without default, returns its name.
+fn expand(input: &str, env: Env<'_>) -> Result<String, String> {
+    let mut out = String::with_capacity(input.len());
+    let mut rest = input;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            out.push('$');
+            rest = tail;
+        } else if let Some(body) = after.strip_prefix('{') {
+            let Some(end) = body.find('}') else {
+                out.push('$');
+                rest = after;
+                continue;
+            };
+            let inner = &body[..end];
+            let (name, default) = match inner.split_once(":-") {
+                Some((n, d)) => (n, Some(d)),
+                None => (inner, None),
+            };
+            match env(name).filter(|v| !v.is_empty() || default.is_none()) {
+                Some(v) => out.push_str(&v),
+                None => match default {
+                    Some(d) => out.push_str(d),
+                    None => return Err(name.to_string()),
+                },
+            }
+            rest = &body[end + 1..];
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("invoice.*", "invoice.paid"));
+        assert!(glob_match("*", "anything.at.all"));
+        assert!(glob_match(
+            "customer.*.updated",
+            "customer.subscription.updated"
+        ));
+        assert!(!glob_match("invoice.*", "charge.refunded"));
+        assert!(!glob_match("invoice.paid", "invoice.paid.extra"));
+        assert!(glob_match("*.paid", "invoice.paid"));
+        assert!(!glob_match("a*a", "a"));
+    }
+
+    #[test]
+    fn expands_variables_and_names_unset_ones() {
+        let env = |n: &str| (n == "A").then(|| "x".to_string());
+        assert_eq!(expand("p${A}q", &env).unwrap(), "pxq");
+        assert_eq!(expand("$${A}", &env).unwrap(), "${A}");
+        assert_eq!(expand("${B:-dflt}", &env).unwrap(), "dflt");
+        assert_eq!(expand("${B}", &env).unwrap_err(), "B");
+        let err = Config::from_toml("[admin]\ntoken = \"${NOPE_TOKEN}\"\n", &no_env).unwrap_err();
+        assert_eq!(err.key, "admin.token");
+        assert!(err.message.contains("NOPE_TOKEN"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = Config::from_toml("[server]\nlisten = \"127.0.0.1:1\"\nlistn = 1\n", &no_env)
+            .unwrap_err();
+        assert!(err.to_string().contains("listn"), "{err}");
+        let err = Config::from_toml(
+            "[[sources]]\nname = \"s\"\nprovider = \"github\"\nsecrets = [\"x\"]\nsecret = \"y\"\n",
+            &no_env,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("secret"), "{err}");
+    }
+
+    #[test]
+    fn validation_names_the_key() {
+        let cases = [
+            ("[[sources]]\nname = \"a\"\nprovider = \"nope\"\nsecrets = [\"x\"]\n", "sources[0].provider"),
+            ("[[sources]]\nname = \"a\"\nprovider = \"github\"\n", "sources[0].secrets"),
+            (
+                "[[sources]]\nname = \"a\"\nprovider = \"github\"\nsecrets = [\"x\"]\n[[sources]]\nname = \"a\"\nprovider = \"github\"\nsecrets = [\"x\"]\n",
+                "sources[1].name",
+            ),
+            ("[[targets]]\nname = \"t\"\nurl = \"not a url\"\n", "targets[0].url"),
+            ("[[routes]]\nsource = \"a\"\ntarget = \"b\"\n", "routes[0].source"),
+            ("[server]\nlisten = \"nowhere\"\n", "server.listen"),
+            ("[database]\nurl = \"mysql://x\"\n", "database.url"),
+        ];
+        for (text, key) in cases {
+            let err = Config::from_toml(text, &no_env).unwrap_err();
+            assert_eq!(err.key, key, "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let env = |n: &str| match n {
+            "HOOKGATE_LISTEN" => Some("127.0.0.1:9999".to_string()),
+            "HOOKGATE_ADMIN_TOKEN" => Some("t0k".to_string()),
+            _ => None,
+        };
+        let config = Config::from_toml("", &env).unwrap();
+        assert_eq!(config.server.listen, "127.0.0.1:9999");
+        assert_eq!(config.admin.token.unwrap().expose(), "t0k");
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let text =
+            "[[sources]]\nname = \"a\"\nprovider = \"github\"\nsecrets = [\"supersecretvalue\"]\n";
+        let config = Config::from_toml(text, &no_env).unwrap();
+        assert!(!format!("{config:?}").contains("supersecretvalue"));
+    }
+}

@@ -1,0 +1,189 @@
+//! One HTTP attempt of one delivery: the request a target receives, and how
+//! its answer is read. No database work happens here.
+
+use std::time::{Duration, Instant};
+
+use axum::http::{HeaderName, HeaderValue};
+use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
+
+use super::retry::parse_retry_after;
+use crate::config::{ConfigError, TargetConfig};
+use crate::providers::standard;
+use crate::store::Claimed;
+
+/// The most of a target's response body kept with an attempt.
+pub const EXCERPT_BYTES: usize = 1024;
+
+/// A validated `[[targets]]` entry.
+#[derive(Debug, Clone)]
+pub struct TargetSpec {
+    pub name: String,
+    pub url: reqwest::Url,
+    signing_key: Option<Vec<u8>>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    pub timeout: Duration,
+    pub max_attempts: u32,
+    pub max_in_flight: u32,
+}
+
+impl TargetSpec {
+    pub fn from_config(target: &TargetConfig, key: &str) -> Result<TargetSpec, ConfigError> {
+        let url = reqwest::Url::parse(&target.url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            .ok_or_else(|| {
+                ConfigError::new(
+                    format!("{key}.url"),
+                    format!("{:?} is not an http(s) URL", target.url),
+                )
+            })?;
+        let signing_key = match &target.signing_secret {
+            Some(secret) => Some(
+                standard::decode_secret(secret.expose())
+                    .map_err(|m| ConfigError::new(format!("{key}.signing_secret"), m))?,
+            ),
+            None => None,
+        };
+        let mut headers = Vec::new();
+        for (name, value) in &target.headers {
+            let header_key = format!("{key}.headers.{name}");
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| ConfigError::new(&header_key, "not a valid header name"))?;
+            let mut value = HeaderValue::from_str(value.expose())
+                .map_err(|_| ConfigError::new(&header_key, "not a valid header value"))?;
+            value.set_sensitive(true);
+            headers.push((name, value));
+        }
+        if target.timeout_ms == 0 || target.max_attempts == 0 || target.max_in_flight == 0 {
+            return Err(ConfigError::new(
+                key,
+                "timeout_ms, max_attempts and max_in_flight must be above 0",
+            ));
+        }
+        Ok(TargetSpec {
+            name: target.name.clone(),
+            url,
+            signing_key,
+            headers,
+            timeout: Duration::from_millis(target.timeout_ms),
+            max_attempts: target.max_attempts,
+            max_in_flight: target.max_in_flight,
+        })
+    }
+}
+
+/// What one attempt got back.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: Option<u16>,
+    pub retry_after: Option<Duration>,
+    pub error: Option<String>,
+    pub excerpt: Option<String>,
+    pub duration: Duration,
+}
+
+impl Answer {
+    pub fn is_success(&self) -> bool {
+        matches!(self.status, Some(s) if (200..300).contains(&s))
+    }
+}
+
+/// POSTs the stored body, byte for byte, with hookgate's headers.
+pub async fn send(
+    client: &reqwest::Client,
+    target: &TargetSpec,
+    delivery: &Claimed,
+    now_secs: i64,
+) -> Answer {
+    let started = Instant::now();
+    let mut request = client
+        .post(target.url.clone())
+        .timeout(target.timeout)
+        .header("webhook-id", &delivery.event_id)
+        .header("Idempotency-Key", &delivery.event_id)
+        .header("X-Hookgate-Source", &delivery.source)
+        .header("X-Hookgate-Event-Type", &delivery.event_type)
+        .header("X-Hookgate-Provider-Event-Id", &delivery.provider_event_id)
+        .header("X-Hookgate-Attempt", delivery.attempt.to_string());
+    if let Some(ct) = &delivery.content_type {
+        request = request.header(CONTENT_TYPE, ct);
+    }
+    if let Some(key) = &target.signing_key {
+        request = request
+            .header("webhook-timestamp", now_secs.to_string())
+            .header(
+                "webhook-signature",
+                standard::signature(key, &delivery.event_id, now_secs, &delivery.body),
+            );
+    }
+    for (name, value) in &target.headers {
+        request = request.header(name, value);
+    }
+    let result = request.body(delivery.body.clone()).send().await;
+    let mut answer = Answer {
+        status: None,
+        retry_after: None,
+        error: None,
+        excerpt: None,
+        duration: Duration::ZERO,
+    };
+    match result {
+        Ok(mut response) => {
+            let status = response.status().as_u16();
+            answer.status = Some(status);
+            if status == 429 || status == 503 {
+                answer.retry_after = response
+                    .headers()
+                    .get(RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(parse_retry_after);
+            }
+            let mut excerpt = Vec::new();
+            while excerpt.len() < EXCERPT_BYTES {
+                match response.chunk().await {
+                    Ok(Some(chunk)) => excerpt.extend_from_slice(&chunk),
+                    Ok(None) => break,
+                    Err(e) => {
+                        answer.error = Some(describe(&e));
+                        break;
+                    }
+                }
+            }
+            excerpt.truncate(EXCERPT_BYTES);
+            if !excerpt.is_empty() {
+                answer.excerpt = Some(String::from_utf8_lossy(&excerpt).into_owned());
+            }
+            if !answer.is_success() && answer.error.is_none() {
+                answer.error = Some(format!("target answered {status}"));
+            }
+        }
+        Err(e) => answer.error = Some(describe(&e)),
+    }
+    answer.duration = started.elapsed();
+    answer
+}
+
+/// A short reason for a failed request, without the URL's query (which may
+/// carry a token).
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connection failed"
+    } else if e.is_body() || e.is_decode() {
+        "reading the response failed"
+    } else {
+        "request failed"
+    };
+    let mut source = std::error::Error::source(e);
+    let mut detail = String::new();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind}: {detail}")
+    }
+}

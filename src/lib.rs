@@ -1,0 +1,31 @@
+//! hookgate: a webhook receiver gateway.
+//!
+//! A tour of the code, following one event:
+//!
+//! - **Request path.** [`ingest`] handles `POST /ingest/{source}`: the body
+//!   limit, then the source's [`providers::Provider`] verifies the signature
+//!   and reads the provider event ID and type into a [`providers::Verified`];
+//!   [`store::Store::ingest`] writes the event and one outbox row per routed
+//!   target in one transaction, where the unique (source, provider event ID)
+//!   index makes the idempotency check atomic; only then is 200 answered.
+//! - **Outbox path.** [`dispatch::Dispatcher`] leases due deliveries
+//!   ([`store::Store::claim`]), POSTs each to its target with no transaction
+//!   open ([`dispatch::send`]), and records the attempt
+//!   ([`store::Store::record`]), retrying with backoff ([`dispatch::retry`])
+//!   until success or `dead`.
+//! - **Around them.** [`config`] loads and validates `hookgate.toml`;
+//!   [`startup`] wires everything and drains on shutdown; [`cli`] is the
+//!   command line; [`telemetry`] sets up logs and metrics; [`error`] is the
+//!   JSON error every endpoint answers with.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod config;
+pub mod dispatch;
+pub mod error;
+pub mod ids;
+pub mod ingest;
+pub mod providers;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

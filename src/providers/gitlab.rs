@@ -1,0 +1,68 @@
+//! GitLab: `X-Gitlab-Token` must equal one of the secrets (GitLab sends the
+//! token itself, so the header is never stored). The event ID is
+//! `Idempotency-Key`, else `X-Gitlab-Event-UUID`; the type is `object_kind`.
+
+use axum::http::HeaderMap;
+
+use super::{
+    bad_signature, ct_eq, fresh_uuid, header, json_body, required_json_str, signature_header, Keys,
+    Rejection, Verdict, Verified,
+};
+
+pub fn verify(keys: &Keys, headers: &HeaderMap, body: &[u8]) -> Result<Verdict, Rejection> {
+    let token = signature_header(headers, "x-gitlab-token")?;
+    if !keys.iter().any(|key| ct_eq(token.as_bytes(), key)) {
+        return Err(bad_signature());
+    }
+    let id = header(headers, "idempotency-key")
+        .or_else(|| header(headers, "x-gitlab-event-uuid"))
+        .ok_or_else(|| {
+            Rejection::BadRequest("missing header Idempotency-Key or X-Gitlab-Event-UUID".into())
+        })?;
+    let json = json_body(body, "GitLab")?;
+    let kind = required_json_str(&json, "/object_kind", "object_kind")?;
+    Ok(Verdict::Event(Verified::new(id.to_string(), kind)))
+}
+
+pub fn sign(key: &[u8]) -> Vec<(String, String)> {
+    let uuid = fresh_uuid();
+    vec![
+        (
+            "X-Gitlab-Token".into(),
+            String::from_utf8_lossy(key).into_owned(),
+        ),
+        ("X-Gitlab-Event-UUID".into(), uuid.clone()),
+        ("Idempotency-Key".into(), uuid),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::testing::{headers, keys};
+
+    #[test]
+    fn token_must_match_and_ids_fall_back() {
+        let body = br#"{"object_kind":"push"}"#;
+        let h = headers(&[("x-gitlab-token", "tok"), ("x-gitlab-event-uuid", "u-1")]);
+        let v = verify(&keys(&["tok"]), &h, body).unwrap();
+        assert_eq!(
+            v,
+            Verdict::Event(Verified::new("u-1".into(), "push".into()))
+        );
+        let h = headers(&[
+            ("x-gitlab-token", "tok"),
+            ("x-gitlab-event-uuid", "u-1"),
+            ("idempotency-key", "k-1"),
+        ]);
+        let v = verify(&keys(&["tok"]), &h, body).unwrap();
+        assert_eq!(
+            v,
+            Verdict::Event(Verified::new("k-1".into(), "push".into()))
+        );
+        assert!(matches!(
+            verify(&keys(&["tok2"]), &h, body),
+            Err(Rejection::Unauthorized(_))
+        ));
+    }
+}
