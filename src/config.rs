@@ -147,8 +147,10 @@ impl Default for RetentionConfig {
 pub struct DispatcherConfig {
     /// First retry delay; doubles per attempt (before jitter).
     pub retry_base_ms: u64,
-    /// Cap of the retry delay, also the cap of an honoured `Retry-After`.
+    /// Cap of the backoff delay.
     pub retry_max_ms: u64,
+    /// Cap of an honoured `Retry-After` from a 429 or 503.
+    pub retry_after_max_ms: u64,
     /// How often the outbox is polled when no in-process notification came.
     pub poll_interval_ms: u64,
     /// Most deliveries claimed per target in one statement.
@@ -162,6 +164,7 @@ impl Default for DispatcherConfig {
         Self {
             retry_base_ms: 1_000,
             retry_max_ms: 3_600_000,
+            retry_after_max_ms: 3_600_000,
             poll_interval_ms: 1_000,
             batch_size: 64,
             lease_margin_ms: 30_000,

@@ -81,6 +81,7 @@ impl Dispatcher {
             schedule: retry::Schedule {
                 base: Duration::from_millis(settings.retry_base_ms),
                 max: Duration::from_millis(settings.retry_max_ms),
+                retry_after_max: Duration::from_millis(settings.retry_after_max_ms),
             },
             settings,
             grace: Duration::from_millis(config.server.shutdown_grace_ms),

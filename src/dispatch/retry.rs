@@ -9,6 +9,7 @@ use rand::Rng;
 pub struct Schedule {
     pub base: Duration,
     pub max: Duration,
+    pub retry_after_max: Duration,
 }
 
 impl Schedule {
@@ -24,7 +25,7 @@ impl Schedule {
     /// deliveries after one outage spread out instead of arriving together.
     pub fn delay(&self, attempt: i64, retry_after: Option<Duration>) -> Duration {
         if let Some(after) = retry_after {
-            return after.min(self.max);
+            return after.min(self.retry_after_max);
         }
         let ceiling = self.ceiling(attempt).as_millis() as u64;
         Duration::from_millis(rand::thread_rng().gen_range(0..=ceiling))
@@ -46,6 +47,7 @@ mod tests {
         let s = Schedule {
             base: Duration::from_secs(1),
             max: Duration::from_secs(3600),
+            retry_after_max: Duration::from_secs(600),
         };
         assert_eq!(s.ceiling(1), Duration::from_secs(1));
         assert_eq!(s.ceiling(2), Duration::from_secs(2));
@@ -61,7 +63,7 @@ mod tests {
         );
         assert_eq!(
             s.delay(3, Some(Duration::from_secs(99_999))),
-            Duration::from_secs(3600)
+            Duration::from_secs(600)
         );
         assert_eq!(parse_retry_after(" 12 "), Some(Duration::from_secs(12)));
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);

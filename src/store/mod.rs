@@ -216,6 +216,51 @@ pub struct Backlog {
     pub oldest_created_at: Option<i64>,
 }
 
+/// A stored event, with its raw body and headers.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRow {
+    pub id: String,
+    pub source: String,
+    pub provider_event_id: String,
+    pub event_type: String,
+    pub body_sha256: String,
+    pub body: Vec<u8>,
+    /// JSON array of `[name, value]` pairs.
+    pub headers: String,
+    pub content_type: Option<String>,
+    pub received_at: i64,
+    pub routed: i64,
+}
+
+/// A delivery as operators see it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct DeliveryRow {
+    pub id: String,
+    pub event_id: String,
+    pub target: String,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub last_status_code: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub delivered_at: Option<i64>,
+}
+
+/// One recorded HTTP attempt.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct AttemptRow {
+    pub delivery_id: String,
+    pub attempt: i64,
+    pub started_at: i64,
+    pub duration_ms: i64,
+    pub status_code: Option<i64>,
+    pub error: Option<String>,
+    pub response_excerpt: Option<String>,
+    pub outcome: String,
+}
+
 /// Counts for tests and operators.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
@@ -295,6 +340,20 @@ impl Store {
         both!(self, s => s.backlog().await)
     }
 
+    pub async fn event(&self, event_id: &str) -> Result<Option<EventRow>> {
+        both!(self, s => s.event(event_id).await)
+    }
+
+    /// The deliveries of one event, oldest first.
+    pub async fn deliveries_of(&self, event_id: &str) -> Result<Vec<DeliveryRow>> {
+        both!(self, s => s.deliveries_of(event_id).await)
+    }
+
+    /// Every attempt of one event's deliveries, in order.
+    pub async fn attempts_of(&self, event_id: &str) -> Result<Vec<AttemptRow>> {
+        both!(self, s => s.attempts_of(event_id).await)
+    }
+
     pub async fn counts(&self) -> Result<Counts> {
         both!(self, s => s.counts().await)
     }
@@ -335,6 +394,14 @@ mod sql {
         attempts = attempts - 1 WHERE lock_owner = $1 AND status = 'pending' AND id IN ";
     pub const BACKLOG: &str = "SELECT target, COUNT(*) AS pending, MIN(created_at) AS \
         oldest_created_at FROM deliveries WHERE status = 'pending' GROUP BY target";
+    pub const EVENT: &str = "SELECT id, source, provider_event_id, event_type, body_sha256, body, \
+        headers, content_type, received_at, routed FROM events WHERE id = $1";
+    pub const DELIVERIES_OF: &str = "SELECT d.id, d.event_id, d.target, d.status, d.attempts, \
+        d.next_attempt_at, d.last_status_code, d.last_error, d.created_at, d.updated_at, \
+        d.delivered_at FROM deliveries d WHERE d.event_id = $1 ORDER BY d.id";
+    pub const ATTEMPTS_OF: &str = "SELECT a.delivery_id, a.attempt, a.started_at, a.duration_ms, \
+        a.status_code, a.error, a.response_excerpt, a.outcome FROM attempts a \
+        JOIN deliveries d ON d.id = a.delivery_id WHERE d.event_id = $1 ORDER BY a.id";
     pub const COUNTS: &str = "SELECT (SELECT COUNT(*) FROM events), \
         (SELECT COUNT(*) FROM deliveries), (SELECT COUNT(*) FROM attempts), \
         (SELECT COUNT(*) FROM conflicts)";

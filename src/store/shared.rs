@@ -145,6 +145,36 @@ macro_rules! shared_methods {
                 .await?)
         }
 
+        pub async fn event(
+            &self,
+            event_id: &str,
+        ) -> $crate::store::Result<Option<$crate::store::EventRow>> {
+            Ok(sqlx::query_as($crate::store::sql::EVENT)
+                .bind(event_id)
+                .fetch_optional(&self.reader)
+                .await?)
+        }
+
+        pub async fn deliveries_of(
+            &self,
+            event_id: &str,
+        ) -> $crate::store::Result<Vec<$crate::store::DeliveryRow>> {
+            Ok(sqlx::query_as($crate::store::sql::DELIVERIES_OF)
+                .bind(event_id)
+                .fetch_all(&self.reader)
+                .await?)
+        }
+
+        pub async fn attempts_of(
+            &self,
+            event_id: &str,
+        ) -> $crate::store::Result<Vec<$crate::store::AttemptRow>> {
+            Ok(sqlx::query_as($crate::store::sql::ATTEMPTS_OF)
+                .bind(event_id)
+                .fetch_all(&self.reader)
+                .await?)
+        }
+
         pub async fn counts(&self) -> $crate::store::Result<$crate::store::Counts> {
             let (events, deliveries, attempts, conflicts) =
                 sqlx::query_as($crate::store::sql::COUNTS)

@@ -1,0 +1,587 @@
+//! Test harness: a real hookgate on port 0 over a fresh database (SQLite
+//! file, or a new Postgres database when `HOOKGATE_TEST_DATABASE_URL` is
+//! set), real local target servers, and the real binary for crash tests.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use hookgate::config::Config;
+use hookgate::dispatch::Dispatcher;
+use hookgate::providers::Provider;
+use hookgate::startup::{Application, Roles};
+use hookgate::store::Store;
+use serde_json::Value;
+use sqlx::Connection;
+use tokio_util::sync::CancellationToken;
+
+pub const ADMIN_TOKEN: &str = "test-admin-token-7f3a";
+pub const STRIPE_SECRET: &str = "whsec_stripe_test_5e2c9d";
+pub const STRIPE_OLD_SECRET: &str = "whsec_stripe_rotated_out_81b0";
+pub const GITHUB_SECRET: &str = "gh-test-secret-4471";
+pub const SVIX_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+pub const SHOPIFY_SECRET: &str = "shpss_test_secret_99aa";
+pub const SLACK_SECRET: &str = "slack-test-signing-0c1d";
+pub const GITLAB_SECRET: &str = "gitlab-test-token-3e3e";
+pub const ACME_SECRET: &str = "acme-test-secret-7711";
+pub const TARGET_SIGNING_SECRET: &str = "whsec_dGVzdC10YXJnZXQtc2lnbmluZy1rZXk=";
+
+/// Every configured secret, for "never leaks" checks.
+pub const ALL_SECRETS: &[&str] = &[
+    ADMIN_TOKEN,
+    STRIPE_SECRET,
+    STRIPE_OLD_SECRET,
+    GITHUB_SECRET,
+    SVIX_SECRET,
+    SHOPIFY_SECRET,
+    SLACK_SECRET,
+    GITLAB_SECRET,
+    ACME_SECRET,
+    TARGET_SIGNING_SECRET,
+];
+
+pub const MAX_BODY: usize = 65_536;
+
+fn sources_toml() -> String {
+    format!(
+        r#"
+[[sources]]
+name = "stripe"
+provider = "stripe"
+secrets = ["{STRIPE_SECRET}", "{STRIPE_OLD_SECRET}"]
+
+[[sources]]
+name = "github"
+provider = "github"
+secrets = ["{GITHUB_SECRET}"]
+
+[[sources]]
+name = "svix"
+provider = "svix"
+secrets = ["{SVIX_SECRET}"]
+
+[[sources]]
+name = "shopify"
+provider = "shopify"
+secrets = ["{SHOPIFY_SECRET}"]
+
+[[sources]]
+name = "slack"
+provider = "slack"
+secrets = ["{SLACK_SECRET}"]
+
+[[sources]]
+name = "gitlab"
+provider = "gitlab"
+secrets = ["{GITLAB_SECRET}"]
+
+[[sources]]
+name = "acme"
+provider = "generic-hmac"
+secrets = ["{ACME_SECRET}"]
+signature_header = "X-Acme-Signature"
+signature_prefix = "sha256="
+event_id_pointer = "/id"
+event_type_pointer = "/type"
+"#
+    )
+}
+
+/// The full config text of a test app: all sources above, plus `extra`
+/// (targets and routes).
+pub fn config_text(db_url: &str, listen: &str, extra: &str) -> String {
+    format!(
+        r#"
+[server]
+listen = "{listen}"
+max_body_bytes = {MAX_BODY}
+request_timeout_ms = 20000
+shutdown_grace_ms = 3000
+
+[database]
+url = "{db_url}"
+max_connections = 8
+acquire_timeout_ms = 3000
+
+[admin]
+token = "{ADMIN_TOKEN}"
+
+[dispatcher]
+retry_base_ms = 20
+retry_max_ms = 200
+poll_interval_ms = 50
+lease_margin_ms = 2000
+{sources}
+{extra}
+"#,
+        sources = sources_toml()
+    )
+}
+
+#[derive(Debug, Clone)]
+pub enum Backend {
+    Sqlite,
+    Postgres(String),
+}
+
+impl Backend {
+    /// The Postgres backend when `HOOKGATE_TEST_DATABASE_URL` is set. In CI
+    /// (CI set) its absence is a failure, never a silent skip.
+    pub fn postgres() -> Option<Backend> {
+        match std::env::var("HOOKGATE_TEST_DATABASE_URL") {
+            Ok(url) if !url.is_empty() => Some(Backend::Postgres(url)),
+            _ if std::env::var("CI").is_ok() => {
+                panic!(
+                    "CI is set but HOOKGATE_TEST_DATABASE_URL is not: Postgres cases would not run"
+                )
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A fresh, empty database for one test.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub async fn new(backend: &Backend) -> TestDb {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}/hookgate.db", dir.path().display());
+                TestDb {
+                    url,
+                    _dir: Some(dir),
+                }
+            }
+            Backend::Postgres(base) => {
+                let (prefix, rest) = base.rsplit_once('/').expect("a database URL has a path");
+                let (db, query) = match rest.split_once('?') {
+                    Some((d, q)) => (d, format!("?{q}")),
+                    None => (rest, String::new()),
+                };
+                let name = format!("{db}_t{:016x}", rand::random::<u64>());
+                let mut conn = sqlx::PgConnection::connect(base)
+                    .await
+                    .expect("connect to test Postgres");
+                sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create test database");
+                conn.close().await.ok();
+                TestDb {
+                    url: format!("{prefix}/{name}{query}"),
+                    _dir: None,
+                }
+            }
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub config: Config,
+    pub store: Arc<Store>,
+    pub dispatcher: Arc<Dispatcher>,
+    pub client: reqwest::Client,
+    pub stop: CancellationToken,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    /// Keeps the database (a SQLite temp dir) alive as long as the app.
+    _db: TestDb,
+}
+
+/// Spawns an app whose dispatcher does not run by itself: tests step it
+/// with `app.dispatcher.run_once()`.
+pub async fn spawn_app(backend: &Backend, extra: &str) -> TestApp {
+    let db = TestDb::new(backend).await;
+    spawn_app_on(
+        db,
+        extra,
+        Roles {
+            ingest: true,
+            dispatcher: false,
+        },
+    )
+    .await
+}
+
+pub async fn spawn_app_on(db: TestDb, extra: &str, roles: Roles) -> TestApp {
+    let text = config_text(&db.url, "127.0.0.1:0", extra);
+    let config = Config::from_toml(&text, &|_| None).expect("test config is valid");
+    let app = Application::build(config.clone(), roles)
+        .await
+        .expect("app builds");
+    let addr = app.local_addr();
+    let store = app.store.clone();
+    let dispatcher = app.dispatcher.clone();
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(app.run_until_stopped(stop.clone()));
+    TestApp {
+        base: format!("http://{addr}"),
+        config,
+        store,
+        dispatcher,
+        client: reqwest::Client::new(),
+        stop,
+        task: Some(task),
+        _db: db,
+    }
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub status_body: &'static str,
+    pub headers: Vec<(&'static str, &'static str)>,
+}
+
+impl TestApp {
+    /// Signature (and provider ID) headers for `body`, as the source's
+    /// provider would send them now, plus `extra` headers.
+    pub fn signed_headers(
+        &self,
+        source: &str,
+        body: &[u8],
+        extra: &[(&str, &str)],
+    ) -> Vec<(String, String)> {
+        let cfg = self.config.source(source).expect("known source");
+        let (provider, keys) = Provider::from_config(cfg, "test").unwrap();
+        let now = hookgate::ids::now_ms() / 1000;
+        let mut headers = provider.sign(keys.first().unwrap(), body, now);
+        headers.push(("Content-Type".into(), "application/json".into()));
+        headers.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        headers
+    }
+
+    /// POSTs raw bytes with exactly these headers.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+        headers: &[(String, String)],
+    ) -> (StatusCode, Value, HeaderMap) {
+        let mut req = self.client.post(format!("{}{path}", self.base)).body(body);
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        let resp = req.send().await.expect("request reaches the app");
+        let status = StatusCode::from_u16(resp.status().as_u16()).unwrap();
+        let headers = convert_headers(resp.headers());
+        let text = resp.text().await.unwrap();
+        let json = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("JSON body, got {status}: {text:?}"));
+        (status, json, headers)
+    }
+
+    /// Signs and POSTs `body` to `/ingest/{source}`.
+    pub async fn ingest(
+        &self,
+        source: &str,
+        body: &str,
+        extra: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let headers = self.signed_headers(source, body.as_bytes(), extra);
+        let (status, json, _) = self
+            .post_raw(&format!("/ingest/{source}"), body.to_string(), &headers)
+            .await;
+        (status, json)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Steps the dispatcher until `done` holds or the deadline passes.
+    pub async fn dispatch_until<F, Fut>(&self, what: &str, mut done: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if done().await {
+                return;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+            if self.dispatcher.run_once().await.unwrap() == 0 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+
+    pub async fn shutdown(mut self) {
+        self.stop.cancel();
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+    }
+}
+
+pub fn convert_headers(h: &reqwest::header::HeaderMap) -> HeaderMap {
+    let mut out = HeaderMap::new();
+    for (k, v) in h {
+        out.append(
+            axum::http::HeaderName::from_bytes(k.as_str().as_bytes()).unwrap(),
+            axum::http::HeaderValue::from_bytes(v.as_bytes()).unwrap(),
+        );
+    }
+    out
+}
+
+/// Polls `check` until it holds, or panics naming `what` after 30 s.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+pub fn stripe_event(id: &str, event_type: &str) -> String {
+    format!(
+        "{{\n  \"id\": \"{id}\",\n  \"object\": \"event\",\n  \"type\": \"{event_type}\",\n  \"data\": {{\"object\": {{\"id\": \"in_1\", \"amount_paid\": 2000}}}}\n}}"
+    )
+}
+
+/// A request a test target received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .unwrap_or_else(|| panic!("header {name} missing"))
+            .to_str()
+            .unwrap()
+    }
+}
+
+#[derive(Default)]
+struct TargetState {
+    received: Mutex<Vec<Received>>,
+    script: Mutex<VecDeque<Reply>>,
+    delay: Mutex<Duration>,
+    default_status: Mutex<u16>,
+}
+
+/// A real HTTP target on port 0 that records what it gets and answers
+/// from a script (then with its default status).
+pub struct TestTarget {
+    pub url: String,
+    state: Arc<TargetState>,
+}
+
+impl TestTarget {
+    pub async fn start() -> TestTarget {
+        Self::scripted(Vec::new(), 200).await
+    }
+
+    pub async fn scripted(script: Vec<Reply>, default_status: u16) -> TestTarget {
+        let state = Arc::new(TargetState::default());
+        *state.script.lock().unwrap() = script.into();
+        *state.default_status.lock().unwrap() = default_status;
+        let app = axum::Router::new()
+            .route("/hook", axum::routing::post(receive))
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+        TestTarget {
+            url: format!("http://{addr}/hook"),
+            state,
+        }
+    }
+
+    pub fn set_delay(&self, delay: Duration) {
+        *self.state.delay.lock().unwrap() = delay;
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.state.received.lock().unwrap().clone()
+    }
+
+    pub fn count(&self) -> usize {
+        self.state.received.lock().unwrap().len()
+    }
+}
+
+async fn receive(
+    State(state): State<Arc<TargetState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> impl IntoResponse {
+    state
+        .received
+        .lock()
+        .unwrap()
+        .push(Received { headers, body });
+    let delay = *state.delay.lock().unwrap();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let reply = state.script.lock().unwrap().pop_front();
+    let (status, text, extra) = match reply {
+        Some(r) => (r.status, r.status_body, r.headers),
+        None => (*state.default_status.lock().unwrap(), "ok", vec![]),
+    };
+    let mut resp = (StatusCode::from_u16(status).unwrap(), text).into_response();
+    for (k, v) in extra {
+        resp.headers_mut().insert(k, v.parse().unwrap());
+    }
+    resp
+}
+
+/// `[[targets]]` + `[[routes]]` TOML routing `source` to a target.
+pub fn route(
+    source: &str,
+    target_name: &str,
+    url: &str,
+    target_extra: &str,
+    event_types: Option<&str>,
+) -> String {
+    let types = event_types
+        .map(|t| format!("event_types = {t}\n"))
+        .unwrap_or_default();
+    format!(
+        "\n[[targets]]\nname = \"{target_name}\"\nurl = \"{url}\"\n{target_extra}\n\n[[routes]]\nsource = \"{source}\"\ntarget = \"{target_name}\"\n{types}"
+    )
+}
+
+/// The real `hookgate` binary serving a config file, its stderr collected.
+pub struct Proc {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub logs: Arc<Mutex<Vec<String>>>,
+}
+
+pub fn spawn_binary(config_path: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Proc {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hookgate"));
+    cmd.arg("serve")
+        .args(args)
+        .arg("-c")
+        .arg(config_path)
+        .env("HOOKGATE_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .env_remove("HOOKGATE_DATABASE_URL")
+        .env_remove("HOOKGATE_LISTEN")
+        .env_remove("HOOKGATE_ADMIN_TOKEN")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn hookgate");
+    let stderr = child.stderr.take().unwrap();
+    let logs = Arc::new(Mutex::new(Vec::new()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let sink = logs.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("hookgate listening") {
+                if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                    if let Some(addr) = v.get("addr").and_then(Value::as_str) {
+                        let _ = tx.send(addr.parse::<SocketAddr>().unwrap());
+                    }
+                }
+            }
+            sink.lock().unwrap().push(line);
+        }
+    });
+    let addr = match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(addr) => addr,
+        Err(_) => {
+            let _ = child.kill();
+            panic!("hookgate did not start; logs: {:?}", logs.lock().unwrap());
+        }
+    };
+    Proc { child, addr, logs }
+}
+
+impl Proc {
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn sigkill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn sigterm(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let ok = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(ok.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "hookgate did not exit after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn logs(&self) -> String {
+        self.logs.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Declares one `#[tokio::test]` per backend for each named
+/// `async fn(Backend)`: `sqlite::name` always, `postgres::name` when
+/// `HOOKGATE_TEST_DATABASE_URL` is set.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    match $crate::helpers::Backend::postgres() {
+                        Some(backend) => super::$name(backend).await,
+                        None => eprintln!("HOOKGATE_TEST_DATABASE_URL is not set: Postgres case skipped"),
+                    }
+                }
+            )*
+        }
+    };
+}

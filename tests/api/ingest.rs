@@ -1,0 +1,275 @@
+//! `POST /ingest/{source}`: every status code of SPEC, deduplication and
+//! atomic check-and-reserve.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use serde_json::json;
+
+use crate::helpers::*;
+
+fn routed_to(url: &str) -> String {
+    route("stripe", "billing", url, "", None) + &route("stripe", "audit", url, "", None)
+}
+
+async fn accepts_and_deduplicates(backend: Backend) {
+    let app = spawn_app(&backend, &routed_to("http://127.0.0.1:9/x")).await;
+    let body = stripe_event("evt_1NdupA", "invoice.paid");
+    let (status, first) = app.ingest("stripe", &body, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["duplicate"], json!(false));
+    assert_eq!(first["deliveries"], json!(2));
+    assert_eq!(first["provider_event_id"], json!("evt_1NdupA"));
+    let event_id = first["event_id"].as_str().unwrap().to_string();
+    assert!(event_id.starts_with("evt_"));
+
+    // A resend (freshly signed, as Stripe's retries are) is the same event.
+    let (status, again) = app.ingest("stripe", &body, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(again["duplicate"], json!(true));
+    assert_eq!(again["event_id"], json!(event_id));
+    assert_eq!(again["deliveries"], json!(2));
+    let counts = app.store.counts().await.unwrap();
+    assert_eq!((counts.events, counts.deliveries), (1, 2));
+
+    // Same ID, other body: 409, recorded, nothing delivered.
+    let other = stripe_event("evt_1NdupA", "invoice.voided");
+    let (status, conflict) = app.ingest("stripe", &other, &[]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(conflict["error"], json!("conflict"));
+    assert_eq!(conflict["event_id"], json!(event_id));
+    let counts = app.store.counts().await.unwrap();
+    assert_eq!(
+        (counts.events, counts.deliveries, counts.conflicts),
+        (1, 2, 1)
+    );
+    app.shutdown().await;
+}
+
+async fn refuses_bad_signatures_and_times(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
+    let body = stripe_event("evt_sig", "charge.refunded");
+    let now = hookgate::ids::now_ms() / 1000;
+    let sign = |secret: &str, t: i64| {
+        vec![(
+            "Stripe-Signature".to_string(),
+            hookgate::providers::stripe::signature(secret.as_bytes(), body.as_bytes(), t),
+        )]
+    };
+    let path = "/ingest/stripe";
+
+    // Wrong secret, missing header, stale timestamp: 401 without hints.
+    for headers in [
+        sign("whsec_wrong", now),
+        vec![],
+        sign(STRIPE_SECRET, now - 301),
+    ] {
+        let (status, json, _) = app.post_raw(path, body.clone(), &headers).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{json}");
+        assert_eq!(json["error"], json!("unauthorized"));
+        let text = json.to_string();
+        assert!(ALL_SECRETS.iter().all(|s| !text.contains(s)), "{text}");
+    }
+    // Tampered body.
+    let headers = sign(STRIPE_SECRET, now);
+    let tampered = body.replace("charge.refunded", "charge.refundeD");
+    let (status, _, _) = app.post_raw(path, tampered, &headers).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // The rotated-out secret still verifies; a future timestamp is fine for Stripe.
+    let (status, json, _) = app
+        .post_raw(path, body.clone(), &sign(STRIPE_OLD_SECRET, now + 600))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+
+    // Standard Webhooks refuses timestamps in the future.
+    let svix_body = r#"{"type":"user.created","data":{}}"#;
+    let key = hookgate::providers::standard::decode_secret(SVIX_SECRET).unwrap();
+    let future =
+        hookgate::providers::standard::sign(&key, "msg_future", svix_body.as_bytes(), now + 301);
+    let (status, json, _) = app.post_raw("/ingest/svix", svix_body, &future).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{json}");
+    let fine = hookgate::providers::standard::sign(&key, "msg_now", svix_body.as_bytes(), now);
+    let (status, json, _) = app.post_raw("/ingest/svix", svix_body, &fine).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert_eq!(json["provider_event_id"], json!("msg_now"));
+    app.shutdown().await;
+}
+
+async fn bad_requests_unknown_sources_and_size(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
+    // GitHub without X-GitHub-Delivery: signature fine, ID unreadable.
+    let body = r#"{"zen":"Keep it logically awesome.","hook_id":1}"#;
+    let mut headers = app.signed_headers("github", body.as_bytes(), &[("X-GitHub-Event", "ping")]);
+    headers.retain(|(k, _)| k != "X-GitHub-Delivery");
+    let (status, json, _) = app.post_raw("/ingest/github", body, &headers).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(json["error"], json!("bad_request"));
+    assert!(
+        json["detail"]
+            .as_str()
+            .unwrap()
+            .contains("X-GitHub-Delivery".to_ascii_lowercase().as_str()),
+        "{json}"
+    );
+    // Correctly signed, but not JSON.
+    let (status, json) = app.ingest("stripe", "not json", &[]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{json}");
+    // Unknown source.
+    let (status, json, _) = app.post_raw("/ingest/nope", "{}", &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(json["error"], json!("not_found"));
+
+    // One byte over the limit: 413 and nothing stored; exactly at the limit: accepted.
+    let pad = |len: usize| {
+        let head = "{\"id\":\"evt_big\",\"type\":\"big.event\",\"pad\":\"";
+        let tail = "\"}";
+        format!("{head}{}{tail}", "x".repeat(len - head.len() - tail.len()))
+    };
+    let (status, json) = app.ingest("stripe", &pad(MAX_BODY + 1), &[]).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{json}");
+    assert_eq!(app.store.counts().await.unwrap().events, 0);
+    let (status, json) = app.ingest("stripe", &pad(MAX_BODY), &[]).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert_eq!(app.store.counts().await.unwrap().events, 1);
+    app.shutdown().await;
+}
+
+async fn every_provider_ingests(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
+    type Case<'a> = (&'a str, String, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "github",
+            r#"{"action":"opened","number":7}"#.into(),
+            vec![("X-GitHub-Event", "pull_request")],
+            "pull_request.opened",
+        ),
+        (
+            "svix",
+            r#"{"type":"invoice.paid","data":{}}"#.into(),
+            vec![],
+            "invoice.paid",
+        ),
+        (
+            "shopify",
+            r#"{"id":450789469}"#.into(),
+            vec![("X-Shopify-Topic", "orders/create")],
+            "orders/create",
+        ),
+        (
+            "slack",
+            r#"{"type":"event_callback","event_id":"Ev0PV52K21","event":{"type":"app_mention"}}"#
+                .into(),
+            vec![],
+            "app_mention",
+        ),
+        (
+            "gitlab",
+            r#"{"object_kind":"push","ref":"refs/heads/main"}"#.into(),
+            vec![("X-Gitlab-Event", "Push Hook")],
+            "push",
+        ),
+        (
+            "acme",
+            r#"{"id":"acme_1","type":"order.created"}"#.into(),
+            vec![],
+            "order.created",
+        ),
+    ];
+    let mut gitlab_id = String::new();
+    for (source, body, extra, expected_type) in cases {
+        let (status, json) = app.ingest(source, &body, &extra).await;
+        assert_eq!(status, StatusCode::OK, "{source}: {json}");
+        assert_eq!(json["duplicate"], json!(false), "{source}");
+        let id = json["event_id"].as_str().unwrap().to_string();
+        if source == "gitlab" {
+            gitlab_id = id.clone();
+        }
+        let stored_type = event_type_of(&app, &id).await;
+        assert_eq!(stored_type, expected_type, "{source}");
+    }
+    // The GitLab token is a secret: it is not stored with the headers.
+    let headers = app.store.event(&gitlab_id).await.unwrap().unwrap().headers;
+    assert!(!headers.contains(GITLAB_SECRET), "{headers}");
+    assert!(
+        headers.to_ascii_lowercase().contains("x-gitlab-event"),
+        "{headers}"
+    );
+
+    // Slack's url_verification is answered and not stored.
+    let before = app.store.counts().await.unwrap().events;
+    let (status, json) = app
+        .ingest("slack", r#"{"token":"t","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#, &[])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        json,
+        json!({"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"})
+    );
+    assert_eq!(app.store.counts().await.unwrap().events, before);
+    app.shutdown().await;
+}
+
+async fn event_type_of(app: &TestApp, event_id: &str) -> String {
+    app.store
+        .event(event_id)
+        .await
+        .unwrap()
+        .expect("stored")
+        .event_type
+}
+
+async fn concurrent_copies_store_once(backend: Backend) {
+    let app = Arc::new(spawn_app(&backend, &routed_to("http://127.0.0.1:9/x")).await);
+    let body = stripe_event("evt_concurrent_32", "invoice.paid");
+    let mut tasks = Vec::new();
+    for _ in 0..32 {
+        let app = app.clone();
+        let body = body.clone();
+        tasks.push(tokio::spawn(async move {
+            app.ingest("stripe", &body, &[]).await
+        }));
+    }
+    let mut fresh = 0;
+    let mut ids = std::collections::HashSet::new();
+    for t in tasks {
+        let (status, json) = t.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{json}");
+        if json["duplicate"] == json!(false) {
+            fresh += 1;
+        }
+        ids.insert(json["event_id"].as_str().unwrap().to_string());
+    }
+    assert_eq!(fresh, 1, "exactly one copy is new");
+    assert_eq!(ids.len(), 1, "every copy names the same event");
+    let counts = app.store.counts().await.unwrap();
+    assert_eq!((counts.events, counts.deliveries), (1, 2));
+}
+
+async fn store_down_answers_503(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
+    let (status, _) = app
+        .ingest("stripe", &stripe_event("evt_before", "a.b"), &[])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(app.get("/readyz").await.status(), 200);
+    app.store.close().await;
+    let headers = app.signed_headers("stripe", stripe_event("evt_after", "a.b").as_bytes(), &[]);
+    let (status, json, resp_headers) = app
+        .post_raw("/ingest/stripe", stripe_event("evt_after", "a.b"), &headers)
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{json}");
+    assert_eq!(json["error"], json!("unavailable"));
+    assert!(resp_headers.contains_key("retry-after"));
+    assert_eq!(app.get("/readyz").await.status(), 503);
+    assert_eq!(app.get("/healthz").await.status(), 200);
+}
+
+crate::backend_tests!(
+    accepts_and_deduplicates,
+    refuses_bad_signatures_and_times,
+    bad_requests_unknown_sources_and_size,
+    every_provider_ingests,
+    concurrent_copies_store_once,
+    store_down_answers_503,
+);

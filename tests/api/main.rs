@@ -1,0 +1,9 @@
+//! hookgate's integration tests: one binary, every case through the public
+//! surface (HTTP, CLI, the real binary), on SQLite and on Postgres.
+
+mod helpers;
+
+mod cli;
+mod dispatch;
+mod ingest;
+mod process;
