@@ -154,6 +154,14 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// A database that already exists (and outlives the test).
+    pub fn existing(url: &str) -> TestDb {
+        TestDb {
+            url: url.to_string(),
+            _dir: None,
+        }
+    }
+
     pub async fn new(backend: &Backend) -> TestDb {
         match backend {
             Backend::Sqlite => {

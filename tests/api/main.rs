@@ -6,4 +6,5 @@ mod helpers;
 mod cli;
 mod dispatch;
 mod ingest;
+mod postgres;
 mod process;

@@ -1,0 +1,302 @@
+//! Postgres-only behaviour: outages answered 503 and healed by reconnecting,
+//! several processes sharing one database, split roles.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use hookgate::config::DatabaseConfig;
+use hookgate::providers::stripe;
+use hookgate::startup::Roles;
+use hookgate::store::Store;
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::helpers::*;
+
+/// A TCP proxy in front of Postgres that can be cut (every connection
+/// dropped, new ones refused at once) and restored, like a database restart.
+struct Proxy {
+    port: u16,
+    up: Arc<AtomicBool>,
+    conns: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Proxy {
+    async fn start(upstream: String) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = Arc::new(AtomicBool::new(true));
+        let conns = Arc::new(Mutex::new(Vec::new()));
+        let (up2, conns2) = (up.clone(), conns.clone());
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if !up2.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let upstream = upstream.clone();
+                let task = tokio::spawn(async move {
+                    if let Ok(mut server) = TcpStream::connect(&upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                conns2.lock().unwrap().push(task);
+            }
+        });
+        Proxy { port, up, conns }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        for task in self.conns.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+
+    fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+/// `postgres://user@host:port/db` -> (`host:port`, URL with the proxy's port).
+fn through_proxy(url: &str, port: u16) -> (String, String) {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (authority, path) = rest.split_once('/').unwrap();
+    let (user, hostport) = match authority.rsplit_once('@') {
+        Some((u, h)) => (format!("{u}@"), h.to_string()),
+        None => (String::new(), authority.to_string()),
+    };
+    let host = hostport.split(':').next().unwrap();
+    let upstream = if hostport.contains(':') {
+        hostport.clone()
+    } else {
+        format!("{hostport}:5432")
+    };
+    (upstream, format!("{scheme}://{user}{host}:{port}/{path}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outage_answers_503_and_recovers() {
+    let Some(backend) = Backend::postgres() else {
+        return;
+    };
+    let real = TestDb::new(&backend).await;
+    let (upstream, _) = through_proxy(&real.url, 0);
+    let proxy = Proxy::start(upstream).await;
+    let (_, proxied) = through_proxy(&real.url, proxy.port);
+    let db = TestDb::existing(&proxied);
+    let app = spawn_app_on(
+        db,
+        "",
+        Roles {
+            ingest: true,
+            dispatcher: false,
+        },
+    )
+    .await;
+
+    let (status, json) = app
+        .ingest("stripe", &stripe_event("evt_pg_up", "invoice.paid"), &[])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+
+    proxy.cut();
+    let body = stripe_event("evt_pg_down", "invoice.paid");
+    let headers = app.signed_headers("stripe", body.as_bytes(), &[]);
+    let (status, json, resp_headers) = app.post_raw("/ingest/stripe", body.clone(), &headers).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{json}");
+    assert!(resp_headers.contains_key("retry-after"));
+    assert_eq!(app.get("/readyz").await.status(), 503);
+
+    proxy.restore();
+    // The pool reconnects by itself; the provider's retry is then accepted.
+    eventually("ready again", || async {
+        app.get("/readyz").await.status() == 200
+    })
+    .await;
+    let (status, json) = app.ingest("stripe", &body, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert_eq!(
+        json["duplicate"],
+        serde_json::json!(false),
+        "the 503'd request was not stored"
+    );
+    app.shutdown().await;
+}
+
+async fn post_signed(
+    client: &reqwest::Client,
+    base: &str,
+    body: &str,
+    t: i64,
+) -> (u16, serde_json::Value) {
+    let resp = client
+        .post(format!("{base}/ingest/stripe"))
+        .header("Content-Type", "application/json")
+        .header(
+            "Stripe-Signature",
+            stripe::signature(STRIPE_SECRET.as_bytes(), body.as_bytes(), t),
+        )
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (
+        status,
+        serde_json::from_str(&resp.text().await.unwrap()).unwrap(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_share_one_database() {
+    let Some(backend) = Backend::postgres() else {
+        return;
+    };
+    let db = TestDb::new(&backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let a = TestTarget::start().await;
+    let b = TestTarget::start().await;
+    let extra = route("stripe", "a", &a.url, "max_in_flight = 8", None)
+        + &route("stripe", "b", &b.url, "max_in_flight = 8", None);
+    let path = dir.path().join("hookgate.toml");
+    std::fs::write(&path, config_text(&db.url, "127.0.0.1:0", &extra)).unwrap();
+    let one = spawn_binary(&path, &[], &[]);
+    let two = spawn_binary(&path, &[], &[]);
+    let client = reqwest::Client::new();
+
+    // Every event goes to BOTH processes at the same time, as a provider
+    // retrying through a load balancer would.
+    let mut answers: HashMap<String, Vec<(u16, serde_json::Value)>> = HashMap::new();
+    for chunk in (0..500).collect::<Vec<_>>().chunks(10) {
+        let mut tasks = Vec::new();
+        for i in chunk {
+            let id = format!("evt_scale_{i}");
+            let body = stripe_event(&id, "invoice.paid");
+            let t = hookgate::ids::now_ms() / 1000;
+            for base in [one.base(), two.base()] {
+                let (client, body, id) = (client.clone(), body.clone(), id.clone());
+                tasks.push(tokio::spawn(async move {
+                    (id, post_signed(&client, &base, &body, t).await)
+                }));
+            }
+        }
+        for t in tasks {
+            let (id, answer) = t.await.unwrap();
+            answers.entry(id).or_default().push(answer);
+        }
+    }
+    let mut fresh = 0;
+    for (id, pair) in &answers {
+        assert!(pair.iter().all(|(s, _)| *s == 200), "{id}: {pair:?}");
+        assert_eq!(
+            pair[0].1["event_id"], pair[1].1["event_id"],
+            "{id}: one stored event"
+        );
+        fresh += pair
+            .iter()
+            .filter(|(_, j)| j["duplicate"] == serde_json::json!(false))
+            .count();
+    }
+    let store = Store::connect(&DatabaseConfig {
+        url: db.url.clone(),
+        ..DatabaseConfig::default()
+    })
+    .await
+    .unwrap();
+    eventually("both targets got 500", || async {
+        a.count() >= 500 && b.count() >= 500
+    })
+    .await;
+    eventually("outbox drained", || async {
+        store
+            .backlog()
+            .await
+            .unwrap()
+            .iter()
+            .all(|b| b.pending == 0)
+    })
+    .await;
+    let counts = store.counts().await.unwrap();
+    let mut duplicate_deliveries = 0;
+    for target in [&a, &b] {
+        let ids: Vec<String> = target
+            .received()
+            .iter()
+            .map(|r| r.header("webhook-id").to_string())
+            .collect();
+        let unique: HashSet<&String> = ids.iter().collect();
+        duplicate_deliveries += ids.len() - unique.len();
+        assert_eq!(unique.len(), 500);
+    }
+    println!(
+        "scale-out: {} events sent to both processes, {} stored ({} duplicates stored), {} new answers, {} deliveries at a, {} at b, {} duplicate deliveries",
+        answers.len(),
+        counts.events,
+        counts.events - 500,
+        fresh,
+        a.count(),
+        b.count(),
+        duplicate_deliveries
+    );
+    assert_eq!(answers.len(), 500);
+    assert_eq!(counts.events, 500);
+    assert_eq!(fresh, 500, "exactly one new answer per event");
+    assert_eq!(duplicate_deliveries, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn split_roles_ingest_and_dispatch() {
+    let Some(backend) = Backend::postgres() else {
+        return;
+    };
+    let db = TestDb::new(&backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let target = TestTarget::start().await;
+    let path = dir.path().join("hookgate.toml");
+    std::fs::write(
+        &path,
+        config_text(
+            &db.url,
+            "127.0.0.1:0",
+            &route("stripe", "t", &target.url, "", None),
+        ),
+    )
+    .unwrap();
+    let ingest = spawn_binary(&path, &["--no-dispatcher"], &[]);
+    let client = reqwest::Client::new();
+    let t = hookgate::ids::now_ms() / 1000;
+    let (status, _) = post_signed(
+        &client,
+        &ingest.base(),
+        &stripe_event("evt_split", "invoice.paid"),
+        t,
+    )
+    .await;
+    assert_eq!(status, 200);
+    // Nothing delivers while only the ingest role runs.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        target.count(),
+        0,
+        "an ingest-only process does not dispatch"
+    );
+    let dispatch = spawn_binary(&path, &["--no-ingest"], &[]);
+    let resp = client
+        .post(format!("{}/ingest/stripe", dispatch.base()))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        404,
+        "a dispatch-only process serves no ingest"
+    );
+    eventually("delivered by the dispatch-only process", || async {
+        target.count() == 1
+    })
+    .await;
+}
