@@ -29,7 +29,7 @@ pub async fn ingest(
         metrics::counter!("hookgate_ingest_requests_total", "source" => "_unknown", "outcome" => "unknown_source").increment(1);
         return ApiError::not_found(format!("no source named {source_name:?}")).into_response();
     };
-    let (outcome, response) = handle(&app, &source_name, source, &headers, body).await;
+    let (outcome, event_id, response) = handle(&app, &source_name, source, &headers, body).await;
     let elapsed = started.elapsed();
     metrics::counter!("hookgate_ingest_requests_total", "source" => source_name.clone(), "outcome" => outcome)
         .increment(1);
@@ -38,6 +38,7 @@ pub async fn ingest(
     tracing::info!(
         source = %source_name,
         outcome,
+        event_id = event_id.as_deref(),
         status = response.status().as_u16(),
         duration_ms = elapsed.as_secs_f64() * 1000.0,
         "ingest"
@@ -51,18 +52,20 @@ async fn handle(
     source: &crate::startup::Source,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> (&'static str, Response) {
+) -> (&'static str, Option<String>, Response) {
     let body = match body {
         Ok(b) => b,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             return (
                 "too_large",
+                None,
                 ApiError::too_large(app.config.server.max_body_bytes).into_response(),
             )
         }
         Err(rejection) => {
             return (
                 "bad_request",
+                None,
                 ApiError::bad_request(format!("cannot read body: {rejection}")).into_response(),
             )
         }
@@ -74,15 +77,22 @@ async fn handle(
             .verify(&source.keys, source.tolerance, headers, &body, now / 1000)
         {
             Ok(Verdict::Event(v)) => v,
-            Ok(Verdict::Handshake(answer)) => return ("handshake", Json(answer).into_response()),
+            Ok(Verdict::Handshake(answer)) => {
+                return ("handshake", None, Json(answer).into_response())
+            }
             Err(Rejection::Unauthorized(detail)) => {
                 return (
                     "unauthorized",
+                    None,
                     ApiError::unauthorized(detail).into_response(),
                 )
             }
             Err(Rejection::BadRequest(detail)) => {
-                return ("bad_request", ApiError::bad_request(detail).into_response())
+                return (
+                    "bad_request",
+                    None,
+                    ApiError::bad_request(detail).into_response(),
+                )
             }
         };
     let targets = app
@@ -117,7 +127,7 @@ async fn handle(
                 "duplicate": false,
                 "deliveries": deliveries,
             });
-            ("accepted", Json(body).into_response())
+            ("accepted", Some(event_id), Json(body).into_response())
         }
         Ok(IngestOutcome::Duplicate {
             event_id,
@@ -129,7 +139,7 @@ async fn handle(
                 "duplicate": true,
                 "deliveries": deliveries,
             });
-            ("duplicate", Json(body).into_response())
+            ("duplicate", Some(event_id), Json(body).into_response())
         }
         Ok(IngestOutcome::Conflict {
             event_id,
@@ -140,12 +150,12 @@ async fn handle(
                 "conflict",
                 "this provider event ID was already stored with a different body",
             )
-            .with("event_id", event_id)
+            .with("event_id", event_id.clone())
             .with("provider_event_id", provider_event_id)
             .with("conflict_id", conflict_id);
-            ("conflict", error.into_response())
+            ("conflict", Some(event_id), error.into_response())
         }
-        Err(e) => ("unavailable", ApiError::from(e).into_response()),
+        Err(e) => ("unavailable", None, ApiError::from(e).into_response()),
     }
 }
 

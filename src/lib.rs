@@ -13,12 +13,16 @@
 //!   open ([`dispatch::send`]), and records the attempt
 //!   ([`store::Store::record`]), retrying with backoff ([`dispatch::retry`])
 //!   until success or `dead`.
+//! - **Operators.** [`admin`] is the `/admin/v1` JSON API (events, deliveries,
+//!   replay, retry, conflicts, stats) with its OpenAPI document; [`retention`]
+//!   prunes finished events in batches.
 //! - **Around them.** [`config`] loads and validates `hookgate.toml`;
 //!   [`startup`] wires everything and drains on shutdown; [`cli`] is the
 //!   command line; [`telemetry`] sets up logs and metrics; [`error`] is the
 //!   JSON error every endpoint answers with.
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod cli;
 pub mod config;
 pub mod dispatch;
@@ -26,6 +30,7 @@ pub mod error;
 pub mod ids;
 pub mod ingest;
 pub mod providers;
+pub mod retention;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

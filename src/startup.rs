@@ -82,6 +82,7 @@ pub struct Application {
     pub dispatcher: Arc<Dispatcher>,
     roles: Roles,
     grace: Duration,
+    retention: crate::config::RetentionConfig,
 }
 
 impl Application {
@@ -127,6 +128,7 @@ impl Application {
             dispatcher,
             roles,
             grace: Duration::from_millis(config.server.shutdown_grace_ms),
+            retention: config.retention.clone(),
         })
     }
 
@@ -145,6 +147,11 @@ impl Application {
         } else {
             None
         };
+        tokio::spawn(crate::retention::run(
+            self.store.clone(),
+            self.retention.clone(),
+            stop.clone(),
+        ));
         let shutdown = stop.clone();
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(async move { shutdown.cancelled().await })
@@ -171,6 +178,7 @@ fn router(state: Arc<AppState>, roles: Roles) -> Router {
         );
     }
     router
+        .nest("/admin/v1", crate::admin::router(state.clone()))
         .fallback(|| async { ApiError::not_found("no such route") })
         .with_state(state)
         .layer(CatchPanicLayer::new())
@@ -178,9 +186,25 @@ fn router(state: Arc<AppState>, roles: Roles) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_millis(config.server.request_timeout_ms),
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// The span of one HTTP request: method, path (never the query) and the
+/// request ID that `x-request-id` carries back to the client.
+fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    tracing::info_span!(
+        "request",
+        method = %req.method(),
+        path = %req.uri().path(),
+        request_id = %request_id,
+    )
 }
 
 async fn healthz() -> Json<serde_json::Value> {

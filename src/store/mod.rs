@@ -261,6 +261,85 @@ pub struct AttemptRow {
     pub outcome: String,
 }
 
+/// One line of the admin events list.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct EventSummary {
+    pub id: String,
+    pub source: String,
+    pub provider_event_id: String,
+    pub event_type: String,
+    pub received_at: i64,
+    pub size: i64,
+    /// `pending`, `delivered`, `failed` (a delivery is dead) or `unrouted`.
+    pub status: String,
+}
+
+/// Filters of the admin events list; `None` means "any".
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub source: Option<String>,
+    /// A SQL `LIKE` pattern (the admin API turns `*` globs into one).
+    pub type_like: Option<String>,
+    pub status: Option<String>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    /// Only events whose ID sorts before this one (the page cursor).
+    pub before: Option<String>,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryFilter {
+    pub status: Option<String>,
+    pub target: Option<String>,
+    pub before: Option<String>,
+    pub limit: i64,
+}
+
+/// A refused same-ID, different-body request.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ConflictRow {
+    pub id: String,
+    pub source: String,
+    pub provider_event_id: String,
+    pub event_id: String,
+    pub stored_sha256: String,
+    pub received_sha256: String,
+    pub received_at: i64,
+}
+
+/// A count grouped by two keys (target and status, source and nothing...).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct GroupCount {
+    pub key: String,
+    pub sub: String,
+    pub count: i64,
+}
+
+/// Attempts of one target and how many of them succeeded.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct AttemptTotals {
+    pub target: String,
+    pub attempts: i64,
+    pub succeeded: i64,
+}
+
+/// The latest failed attempt of a target.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct LastError {
+    pub error: Option<String>,
+    pub status_code: Option<i64>,
+    pub at: i64,
+}
+
+/// What retrying one delivery found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RetryOutcome {
+    Requeued,
+    NotDead(String),
+    NotFound,
+}
+
 /// Counts for tests and operators.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
@@ -354,6 +433,68 @@ impl Store {
         both!(self, s => s.attempts_of(event_id).await)
     }
 
+    pub async fn list_events(&self, filter: &EventFilter) -> Result<Vec<EventSummary>> {
+        both!(self, s => s.list_events(filter).await)
+    }
+
+    pub async fn list_deliveries(&self, filter: &DeliveryFilter) -> Result<Vec<DeliveryRow>> {
+        both!(self, s => s.list_deliveries(filter).await)
+    }
+
+    pub async fn list_conflicts(
+        &self,
+        source: Option<&str>,
+        before: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<ConflictRow>> {
+        both!(self, s => s.list_conflicts(source, before, limit).await)
+    }
+
+    /// New pending deliveries of a stored event (an operator's replay).
+    pub async fn add_deliveries(
+        &self,
+        event_id: &str,
+        deliveries: &[(DeliveryId, String)],
+        now: i64,
+    ) -> Result<()> {
+        both!(self, s => s.add_deliveries(event_id, deliveries, now).await)
+    }
+
+    /// Puts one dead delivery back to pending with a fresh attempt budget.
+    pub async fn retry_delivery(&self, delivery_id: &str, now: i64) -> Result<RetryOutcome> {
+        both!(self, s => s.retry_delivery(delivery_id, now).await)
+    }
+
+    /// Puts every dead delivery (of one target, if named) back to pending.
+    pub async fn retry_dead(&self, target: Option<&str>, now: i64) -> Result<u64> {
+        both!(self, s => s.retry_dead(target, now).await)
+    }
+
+    /// Events per source (`key` = source, `sub` = "events" or "conflicts").
+    pub async fn source_counts(&self) -> Result<Vec<GroupCount>> {
+        both!(self, s => s.source_counts().await)
+    }
+
+    /// Deliveries per target and status.
+    pub async fn delivery_counts(&self) -> Result<Vec<GroupCount>> {
+        both!(self, s => s.delivery_counts().await)
+    }
+
+    pub async fn attempt_totals(&self) -> Result<Vec<AttemptTotals>> {
+        both!(self, s => s.attempt_totals().await)
+    }
+
+    pub async fn last_error(&self, target: &str) -> Result<Option<LastError>> {
+        both!(self, s => s.last_error(target).await)
+    }
+
+    /// Deletes up to `batch` events received before `cutoff` whose
+    /// deliveries are all finished (with their deliveries, attempts and
+    /// conflicts), and old conflicts. Returns the rows deleted.
+    pub async fn prune(&self, cutoff: i64, batch: i64) -> Result<u64> {
+        both!(self, s => s.prune(cutoff, batch).await)
+    }
+
     pub async fn counts(&self) -> Result<Counts> {
         both!(self, s => s.counts().await)
     }
@@ -402,6 +543,57 @@ mod sql {
     pub const ATTEMPTS_OF: &str = "SELECT a.delivery_id, a.attempt, a.started_at, a.duration_ms, \
         a.status_code, a.error, a.response_excerpt, a.outcome FROM attempts a \
         JOIN deliveries d ON d.id = a.delivery_id WHERE d.event_id = $1 ORDER BY a.id";
+    pub const LIST_EVENTS: &str = "SELECT * FROM (SELECT e.id, e.source, e.provider_event_id, \
+        e.event_type, e.received_at, CAST(LENGTH(e.body) AS BIGINT) AS size, \
+        CASE WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = 'dead') \
+        THEN 'failed' \
+        WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = 'pending') \
+        THEN 'pending' \
+        WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) THEN 'delivered' \
+        ELSE 'unrouted' END AS status \
+        FROM events e \
+        WHERE (CAST($1 AS TEXT) IS NULL OR e.source = $1) \
+        AND (CAST($2 AS TEXT) IS NULL OR e.event_type LIKE $2 ESCAPE '\\') \
+        AND (CAST($3 AS BIGINT) IS NULL OR e.received_at >= $3) \
+        AND (CAST($4 AS BIGINT) IS NULL OR e.received_at < $4) \
+        AND (CAST($5 AS TEXT) IS NULL OR e.id < $5)) x \
+        WHERE (CAST($6 AS TEXT) IS NULL OR x.status = $6) \
+        ORDER BY x.id DESC LIMIT $7";
+    pub const LIST_DELIVERIES: &str = "SELECT d.id, d.event_id, d.target, d.status, d.attempts, \
+        d.next_attempt_at, d.last_status_code, d.last_error, d.created_at, d.updated_at, \
+        d.delivered_at FROM deliveries d \
+        WHERE (CAST($1 AS TEXT) IS NULL OR d.status = $1) \
+        AND (CAST($2 AS TEXT) IS NULL OR d.target = $2) \
+        AND (CAST($3 AS TEXT) IS NULL OR d.id < $3) \
+        ORDER BY d.id DESC LIMIT $4";
+    pub const LIST_CONFLICTS: &str = "SELECT id, source, provider_event_id, event_id, \
+        stored_sha256, received_sha256, received_at FROM conflicts \
+        WHERE (CAST($1 AS TEXT) IS NULL OR source = $1) AND (CAST($2 AS TEXT) IS NULL OR id < $2) \
+        ORDER BY id DESC LIMIT $3";
+    pub const RETRY_ONE: &str = "UPDATE deliveries SET status = 'pending', attempts = 0, \
+        next_attempt_at = $2, locked_until = 0, lock_owner = NULL, updated_at = $2 \
+        WHERE id = $1 AND status = 'dead'";
+    pub const DELIVERY_STATUS: &str = "SELECT status FROM deliveries WHERE id = $1";
+    pub const RETRY_DEAD: &str = "UPDATE deliveries SET status = 'pending', attempts = 0, \
+        next_attempt_at = $1, locked_until = 0, lock_owner = NULL, updated_at = $1 \
+        WHERE status = 'dead' AND (CAST($2 AS TEXT) IS NULL OR target = $2)";
+    pub const SOURCE_COUNTS: &str = "SELECT source AS key, 'events' AS sub, COUNT(*) AS count \
+        FROM events GROUP BY source UNION ALL \
+        SELECT source AS key, 'conflicts' AS sub, COUNT(*) AS count FROM conflicts GROUP BY source";
+    pub const DELIVERY_COUNTS: &str = "SELECT target AS key, status AS sub, COUNT(*) AS count \
+        FROM deliveries GROUP BY target, status";
+    pub const ATTEMPT_TOTALS: &str = "SELECT d.target, COUNT(*) AS attempts, \
+        CAST(SUM(CASE WHEN a.outcome = 'delivered' THEN 1 ELSE 0 END) AS BIGINT) AS succeeded \
+        FROM attempts a JOIN deliveries d ON d.id = a.delivery_id GROUP BY d.target";
+    pub const LAST_ERROR: &str = "SELECT a.error, a.status_code, a.started_at AS at \
+        FROM attempts a JOIN deliveries d ON d.id = a.delivery_id \
+        WHERE d.target = $1 AND a.outcome <> 'delivered' ORDER BY a.id DESC LIMIT 1";
+    pub const PRUNE_EVENTS: &str = "DELETE FROM events WHERE id IN (SELECT e.id FROM events e \
+        WHERE e.received_at < $1 AND NOT EXISTS (SELECT 1 FROM deliveries d \
+        WHERE d.event_id = e.id AND d.status = 'pending') ORDER BY e.received_at LIMIT $2)";
+    pub const PRUNE_CONFLICTS: &str =
+        "DELETE FROM conflicts WHERE id IN (SELECT id FROM conflicts \
+        WHERE received_at < $1 ORDER BY received_at LIMIT $2)";
     pub const COUNTS: &str = "SELECT (SELECT COUNT(*) FROM events), \
         (SELECT COUNT(*) FROM deliveries), (SELECT COUNT(*) FROM attempts), \
         (SELECT COUNT(*) FROM conflicts)";

@@ -175,6 +175,154 @@ macro_rules! shared_methods {
                 .await?)
         }
 
+        pub async fn list_events(
+            &self,
+            f: &$crate::store::EventFilter,
+        ) -> $crate::store::Result<Vec<$crate::store::EventSummary>> {
+            Ok(sqlx::query_as($crate::store::sql::LIST_EVENTS)
+                .bind(&f.source)
+                .bind(&f.type_like)
+                .bind(f.since)
+                .bind(f.until)
+                .bind(&f.before)
+                .bind(&f.status)
+                .bind(f.limit)
+                .fetch_all(&self.reader)
+                .await?)
+        }
+
+        pub async fn list_deliveries(
+            &self,
+            f: &$crate::store::DeliveryFilter,
+        ) -> $crate::store::Result<Vec<$crate::store::DeliveryRow>> {
+            Ok(sqlx::query_as($crate::store::sql::LIST_DELIVERIES)
+                .bind(&f.status)
+                .bind(&f.target)
+                .bind(&f.before)
+                .bind(f.limit)
+                .fetch_all(&self.reader)
+                .await?)
+        }
+
+        pub async fn list_conflicts(
+            &self,
+            source: Option<&str>,
+            before: Option<&str>,
+            limit: i64,
+        ) -> $crate::store::Result<Vec<$crate::store::ConflictRow>> {
+            Ok(sqlx::query_as($crate::store::sql::LIST_CONFLICTS)
+                .bind(source)
+                .bind(before)
+                .bind(limit)
+                .fetch_all(&self.reader)
+                .await?)
+        }
+
+        pub async fn add_deliveries(
+            &self,
+            event_id: &str,
+            deliveries: &[($crate::ids::DeliveryId, String)],
+            now: i64,
+        ) -> $crate::store::Result<()> {
+            let mut tx = self.writer.begin().await?;
+            for (id, target) in deliveries {
+                sqlx::query($crate::store::sql::INSERT_DELIVERY)
+                    .bind(id.as_str())
+                    .bind(event_id)
+                    .bind(target)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        }
+
+        pub async fn retry_delivery(
+            &self,
+            delivery_id: &str,
+            now: i64,
+        ) -> $crate::store::Result<$crate::store::RetryOutcome> {
+            let updated = sqlx::query($crate::store::sql::RETRY_ONE)
+                .bind(delivery_id)
+                .bind(now)
+                .execute(&self.writer)
+                .await?
+                .rows_affected();
+            if updated == 1 {
+                return Ok($crate::store::RetryOutcome::Requeued);
+            }
+            let status: Option<String> = sqlx::query_scalar($crate::store::sql::DELIVERY_STATUS)
+                .bind(delivery_id)
+                .fetch_optional(&self.reader)
+                .await?;
+            Ok(match status {
+                Some(s) => $crate::store::RetryOutcome::NotDead(s),
+                None => $crate::store::RetryOutcome::NotFound,
+            })
+        }
+
+        pub async fn retry_dead(
+            &self,
+            target: Option<&str>,
+            now: i64,
+        ) -> $crate::store::Result<u64> {
+            Ok(sqlx::query($crate::store::sql::RETRY_DEAD)
+                .bind(now)
+                .bind(target)
+                .execute(&self.writer)
+                .await?
+                .rows_affected())
+        }
+
+        pub async fn source_counts(&self) -> $crate::store::Result<Vec<$crate::store::GroupCount>> {
+            Ok(sqlx::query_as($crate::store::sql::SOURCE_COUNTS)
+                .fetch_all(&self.reader)
+                .await?)
+        }
+
+        pub async fn delivery_counts(
+            &self,
+        ) -> $crate::store::Result<Vec<$crate::store::GroupCount>> {
+            Ok(sqlx::query_as($crate::store::sql::DELIVERY_COUNTS)
+                .fetch_all(&self.reader)
+                .await?)
+        }
+
+        pub async fn attempt_totals(
+            &self,
+        ) -> $crate::store::Result<Vec<$crate::store::AttemptTotals>> {
+            Ok(sqlx::query_as($crate::store::sql::ATTEMPT_TOTALS)
+                .fetch_all(&self.reader)
+                .await?)
+        }
+
+        pub async fn last_error(
+            &self,
+            target: &str,
+        ) -> $crate::store::Result<Option<$crate::store::LastError>> {
+            Ok(sqlx::query_as($crate::store::sql::LAST_ERROR)
+                .bind(target)
+                .fetch_optional(&self.reader)
+                .await?)
+        }
+
+        pub async fn prune(&self, cutoff: i64, batch: i64) -> $crate::store::Result<u64> {
+            let events = sqlx::query($crate::store::sql::PRUNE_EVENTS)
+                .bind(cutoff)
+                .bind(batch)
+                .execute(&self.writer)
+                .await?
+                .rows_affected();
+            let conflicts = sqlx::query($crate::store::sql::PRUNE_CONFLICTS)
+                .bind(cutoff)
+                .bind(batch)
+                .execute(&self.writer)
+                .await?
+                .rows_affected();
+            Ok(events + conflicts)
+        }
+
         pub async fn counts(&self) -> $crate::store::Result<$crate::store::Counts> {
             let (events, deliveries, attempts, conflicts) =
                 sqlx::query_as($crate::store::sql::COUNTS)

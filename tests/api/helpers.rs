@@ -97,6 +97,18 @@ event_type_pointer = "/type"
 /// The full config text of a test app: all sources above, plus `extra`
 /// (targets and routes).
 pub fn config_text(db_url: &str, listen: &str, extra: &str) -> String {
+    config_text_with(db_url, listen, extra, Some(ADMIN_TOKEN))
+}
+
+pub fn config_text_with(
+    db_url: &str,
+    listen: &str,
+    extra: &str,
+    admin_token: Option<&str>,
+) -> String {
+    let admin = admin_token
+        .map(|t| format!("token = \"{t}\""))
+        .unwrap_or_default();
     format!(
         r#"
 [server]
@@ -111,7 +123,7 @@ max_connections = 8
 acquire_timeout_ms = 3000
 
 [admin]
-token = "{ADMIN_TOKEN}"
+{admin}
 
 [dispatcher]
 retry_base_ms = 20
@@ -225,7 +237,11 @@ pub async fn spawn_app(backend: &Backend, extra: &str) -> TestApp {
 
 pub async fn spawn_app_on(db: TestDb, extra: &str, roles: Roles) -> TestApp {
     let text = config_text(&db.url, "127.0.0.1:0", extra);
-    let config = Config::from_toml(&text, &|_| None).expect("test config is valid");
+    spawn_app_from(db, &text, roles).await
+}
+
+pub async fn spawn_app_from(db: TestDb, text: &str, roles: Roles) -> TestApp {
+    let config = Config::from_toml(text, &|_| None).expect("test config is valid");
     let app = Application::build(config.clone(), roles)
         .await
         .expect("app builds");
@@ -310,6 +326,32 @@ impl TestApp {
             .send()
             .await
             .unwrap()
+    }
+
+    /// An admin API call with the test token; returns status and JSON.
+    pub async fn admin(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let url = format!("{}/admin/v1{path}", self.base);
+        let mut req = self
+            .client
+            .request(method.parse().unwrap(), url)
+            .header("Authorization", format!("Bearer {ADMIN_TOKEN}"));
+        if let Some(b) = body {
+            req = req
+                .header("Content-Type", "application/json")
+                .body(b.to_string());
+        }
+        let resp = req.send().await.unwrap();
+        let status = StatusCode::from_u16(resp.status().as_u16()).unwrap();
+        let text = resp.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("JSON from {path}: {text:?}")),
+        )
     }
 
     /// Steps the dispatcher until `done` holds or the deadline passes.
@@ -419,6 +461,10 @@ impl TestTarget {
             url: format!("http://{addr}/hook"),
             state,
         }
+    }
+
+    pub fn set_status(&self, status: u16) {
+        *self.state.default_status.lock().unwrap() = status;
     }
 
     pub fn set_delay(&self, delay: Duration) {

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod admin;
 mod cli;
 mod dispatch;
 mod ingest;

@@ -1,0 +1,200 @@
+//! Sources, targets and stats: the configuration as operators need it
+//! (never a secret), with counts, backlog and the last error.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::time::format_ms;
+use crate::error::ApiError;
+use crate::ids::now_ms;
+use crate::startup::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SourceView {
+    pub name: String,
+    pub provider: String,
+    pub ingest_path: String,
+    /// How many secrets are configured (never their values).
+    pub secrets: usize,
+    pub tolerance_secs: Option<u64>,
+    /// Targets this source routes to.
+    pub routes: Vec<String>,
+    pub events: i64,
+    pub conflicts: i64,
+}
+
+/// Configured sources with their event and conflict counts.
+#[utoipa::path(get, path = "/sources", tag = "config", responses((status = 200, body = Vec<SourceView>)))]
+pub async fn sources(State(app): State<Arc<AppState>>) -> Result<Json<Vec<SourceView>>, ApiError> {
+    let counts = app.store.source_counts().await?;
+    let count = |name: &str, what: &str| {
+        counts
+            .iter()
+            .find(|c| c.key == name && c.sub == what)
+            .map_or(0, |c| c.count)
+    };
+    let views = app
+        .config
+        .sources
+        .iter()
+        .map(|s| SourceView {
+            name: s.name.clone(),
+            provider: s.provider.clone(),
+            ingest_path: format!("/ingest/{}", s.name),
+            secrets: s.secrets.len(),
+            tolerance_secs: app
+                .sources
+                .get(&s.name)
+                .and_then(|r| r.tolerance.or(r.provider.default_tolerance())),
+            routes: app
+                .config
+                .routes
+                .iter()
+                .filter(|r| r.source == s.name)
+                .map(|r| r.target.clone())
+                .collect(),
+            events: count(&s.name, "events"),
+            conflicts: count(&s.name, "conflicts"),
+        })
+        .collect();
+    Ok(Json(views))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LastErrorView {
+    pub at: String,
+    pub status_code: Option<i64>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TargetView {
+    pub name: String,
+    /// Scheme, host, port and path; never credentials or the query.
+    pub url: String,
+    pub signed: bool,
+    /// Names of the configured extra headers (never their values).
+    pub header_names: Vec<String>,
+    pub timeout_ms: u64,
+    pub max_attempts: u32,
+    pub max_in_flight: u32,
+    pub pending: i64,
+    pub delivered: i64,
+    pub dead: i64,
+    /// Age of the oldest pending delivery.
+    pub oldest_pending_secs: Option<f64>,
+    pub attempts: i64,
+    /// Share of attempts answered 2xx; `null` before the first attempt.
+    pub success_rate: Option<f64>,
+    pub last_error: Option<LastErrorView>,
+}
+
+fn redacted_url(raw: &str) -> String {
+    match reqwest::Url::parse(raw) {
+        Ok(u) => {
+            let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+            format!(
+                "{}://{}{port}{}",
+                u.scheme(),
+                u.host_str().unwrap_or(""),
+                u.path()
+            )
+        }
+        Err(_) => String::new(),
+    }
+}
+
+/// Configured targets with delivery counts, backlog, success rate and last error.
+#[utoipa::path(get, path = "/targets", tag = "config", responses((status = 200, body = Vec<TargetView>)))]
+pub async fn targets(State(app): State<Arc<AppState>>) -> Result<Json<Vec<TargetView>>, ApiError> {
+    let counts = app.store.delivery_counts().await?;
+    let totals = app.store.attempt_totals().await?;
+    let backlog = app.store.backlog().await?;
+    let now = now_ms();
+    let mut views = Vec::new();
+    for t in &app.config.targets {
+        let count = |status: &str| {
+            counts
+                .iter()
+                .find(|c| c.key == t.name && c.sub == status)
+                .map_or(0, |c| c.count)
+        };
+        let total = totals.iter().find(|a| a.target == t.name);
+        let last_error = app.store.last_error(&t.name).await?.map(|e| LastErrorView {
+            at: format_ms(e.at),
+            status_code: e.status_code,
+            error: e.error,
+        });
+        views.push(TargetView {
+            name: t.name.clone(),
+            url: redacted_url(&t.url),
+            signed: t.signing_secret.is_some(),
+            header_names: t.headers.keys().cloned().collect(),
+            timeout_ms: t.timeout_ms,
+            max_attempts: t.max_attempts,
+            max_in_flight: t.max_in_flight,
+            pending: count("pending"),
+            delivered: count("delivered"),
+            dead: count("dead"),
+            oldest_pending_secs: backlog
+                .iter()
+                .find(|b| b.target == t.name)
+                .and_then(|b| b.oldest_created_at)
+                .map(|at| (now - at).max(0) as f64 / 1000.0),
+            attempts: total.map_or(0, |a| a.attempts),
+            success_rate: total
+                .filter(|a| a.attempts > 0)
+                .map(|a| a.succeeded as f64 / a.attempts as f64),
+            last_error,
+        });
+    }
+    Ok(Json(views))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Stats {
+    pub events: i64,
+    pub conflicts: i64,
+    pub attempts: i64,
+    pub events_by_source: BTreeMap<String, i64>,
+    /// Deliveries by outcome (`pending`, `delivered`, `dead`) over all targets.
+    pub deliveries_by_outcome: BTreeMap<String, i64>,
+    /// Deliveries by target, then outcome.
+    pub deliveries_by_target: BTreeMap<String, BTreeMap<String, i64>>,
+}
+
+/// Totals by source, target and outcome.
+#[utoipa::path(get, path = "/stats", tag = "config", responses((status = 200, body = Stats)))]
+pub async fn stats(State(app): State<Arc<AppState>>) -> Result<Json<Stats>, ApiError> {
+    let counts = app.store.counts().await?;
+    let mut stats = Stats {
+        events: counts.events,
+        conflicts: counts.conflicts,
+        attempts: counts.attempts,
+        events_by_source: BTreeMap::new(),
+        deliveries_by_outcome: BTreeMap::new(),
+        deliveries_by_target: BTreeMap::new(),
+    };
+    for c in app.store.source_counts().await? {
+        if c.sub == "events" {
+            stats.events_by_source.insert(c.key, c.count);
+        }
+    }
+    for c in app.store.delivery_counts().await? {
+        *stats
+            .deliveries_by_outcome
+            .entry(c.sub.clone())
+            .or_default() += c.count;
+        stats
+            .deliveries_by_target
+            .entry(c.key)
+            .or_default()
+            .insert(c.sub, c.count);
+    }
+    Ok(Json(stats))
+}
