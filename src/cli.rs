@@ -27,6 +27,52 @@ pub enum Command {
     CheckConfig(ConfigArg),
     /// Apply database migrations and exit.
     Migrate(ConfigArg),
+    /// Sign fixture payloads as the source's provider would and POST them.
+    Replay(ReplayArgs),
+    /// Receive deliveries locally: print them and check their signature.
+    Listen(ListenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// The source (its provider and first secret sign the requests).
+    #[arg(long)]
+    pub source: String,
+    /// Where to POST: a gateway address (http://127.0.0.1:8080) or a full
+    /// ingest URL. Default: the configured listen address.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Send each fixture this many times.
+    #[arg(long, default_value_t = 1)]
+    pub count: u32,
+    /// Rewrite event IDs carried in the body, so a replay is a new event.
+    #[arg(long)]
+    pub unique: bool,
+    /// Print the equivalent curl commands instead of sending.
+    #[arg(long)]
+    pub print_curl: bool,
+    /// Fixture files, or folders of them (`fixtures/stripe`).
+    #[arg(required = true, value_name = "FILE|DIR")]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Address to receive on.
+    #[arg(long, default_value = "127.0.0.1:9000")]
+    pub listen: std::net::SocketAddr,
+    /// Standard Webhooks secret (whsec_...) to check signatures with.
+    /// Default: the signing_secret of the configured target whose URL
+    /// points at --listen, if the configuration can be read.
+    #[arg(long)]
+    pub secret: Option<String>,
+    /// Share of requests answered 500 (0 to 1), to exercise retries.
+    #[arg(long, default_value_t = 0.0)]
+    pub fail_rate: f64,
 }
 
 #[derive(Debug, Args, Default)]
@@ -86,6 +132,25 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => serve(args).await,
         Command::CheckConfig(arg) => check_config(&arg),
+        Command::Replay(args) => {
+            let config = load(&args.config)?;
+            let opts = crate::replay::Options {
+                source: args.source,
+                url: args.url,
+                count: args.count,
+                unique: args.unique,
+                print_curl: args.print_curl,
+                paths: args.paths,
+            };
+            match crate::replay::run(&config, &opts).await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(CliError::Failed(
+                    "some requests were not answered 2xx".into(),
+                )),
+                Err(e) => Err(CliError::Failed(e)),
+            }
+        }
+        Command::Listen(args) => listen(args).await,
         Command::Migrate(arg) => {
             let config = load(&arg)?;
             let store = crate::store::Store::connect(&config.database)
@@ -135,6 +200,48 @@ async fn stop_on_signal(stop: CancellationToken) {
     }
     tracing::info!("shutdown signal received; draining");
     stop.cancel();
+}
+
+async fn listen(args: ListenArgs) -> Result<(), CliError> {
+    if !(0.0..=1.0).contains(&args.fail_rate) {
+        return Err(CliError::Failed(
+            "--fail-rate must be between 0 and 1".into(),
+        ));
+    }
+    let secret = match args.secret {
+        Some(s) => Some(s),
+        None => load(&args.config).ok().and_then(|config| {
+            config.targets.iter().find_map(|t| {
+                let url = reqwest::Url::parse(&t.url).ok()?;
+                let points_here = url.port_or_known_default() == Some(args.listen.port())
+                    && url
+                        .host_str()
+                        .is_some_and(|h| h == args.listen.ip().to_string() || h == "localhost");
+                let secret = t.signing_secret.as_ref().filter(|_| points_here)?;
+                println!(
+                    "checking signatures with the signing_secret of target {:?}",
+                    t.name
+                );
+                Some(secret.expose().to_string())
+            })
+        }),
+    };
+    let key = match secret {
+        Some(s) => Some(
+            crate::providers::standard::decode_secret(&s)
+                .map_err(|e| CliError::Failed(format!("--secret: {e}")))?,
+        ),
+        None => None,
+    };
+    crate::listen::run(
+        args.listen,
+        crate::listen::Listener {
+            key,
+            fail_rate: args.fail_rate,
+        },
+    )
+    .await
+    .map_err(|e| CliError::Failed(format!("listen on {}: {e}", args.listen)))
 }
 
 fn check_config(arg: &ConfigArg) -> Result<(), CliError> {

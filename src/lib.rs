@@ -16,6 +16,8 @@
 //! - **Operators.** [`admin`] is the `/admin/v1` JSON API (events, deliveries,
 //!   replay, retry, conflicts, stats) with its OpenAPI document; [`retention`]
 //!   prunes finished events in batches.
+//! - **Developer tools.** [`replay`] signs fixture payloads like each provider
+//!   and posts them; [`listen`] is a receiver that prints deliveries.
 //! - **Around them.** [`config`] loads and validates `hookgate.toml`;
 //!   [`startup`] wires everything and drains on shutdown; [`cli`] is the
 //!   command line; [`telemetry`] sets up logs and metrics; [`error`] is the
@@ -29,7 +31,9 @@ pub mod dispatch;
 pub mod error;
 pub mod ids;
 pub mod ingest;
+pub mod listen;
 pub mod providers;
+pub mod replay;
 pub mod retention;
 pub mod startup;
 pub mod store;

@@ -197,7 +197,13 @@ pub fn verify(
     Ok(Verdict::Event(Verified::new(id, event_type)))
 }
 
-pub fn sign(settings: &Settings, key: &[u8], body: &[u8], now: i64) -> Vec<(String, String)> {
+pub fn sign(
+    settings: &Settings,
+    key: &[u8],
+    body: &[u8],
+    now: i64,
+    delivery_id: &str,
+) -> Vec<(String, String)> {
     let ts = now.to_string();
     let timestamp = settings.timestamp_header.as_ref().map(|_| ts.as_str());
     let value = format!(
@@ -210,7 +216,7 @@ pub fn sign(settings: &Settings, key: &[u8], body: &[u8], now: i64) -> Vec<(Stri
         out.push((name.clone(), ts));
     }
     if let Locator::Header(name) = &settings.event_id {
-        out.push((name.clone(), super::fresh_uuid()));
+        out.push((name.clone(), delivery_id.to_string()));
     }
     out
 }
@@ -251,7 +257,7 @@ mod tests {
     fn sha1_base64_with_timestamp_and_headers() {
         let s = settings("signature_header = \"X-Sig\"\nalgorithm = \"sha1\"\nencoding = \"base64\"\ntimestamp_header = \"X-Ts\"\nevent_type_header = \"X-Kind\"\n");
         let body = b"plain text is fine here";
-        let mut pairs = sign(&s, b"k", body, 100);
+        let mut pairs = sign(&s, b"k", body, 100, "d-1");
         pairs.push(("x-kind".into(), "thing.done".into()));
         let refs: Vec<(&str, &str)> = pairs
             .iter()

@@ -5,8 +5,8 @@
 use axum::http::HeaderMap;
 
 use super::{
-    bad_signature, ct_eq, fresh_uuid, hmac_sha256, json_body, required_header, signature_header,
-    Keys, Rejection, Verdict, Verified,
+    bad_signature, ct_eq, hmac_sha256, json_body, required_header, signature_header, Keys,
+    Rejection, Verdict, Verified,
 };
 
 pub fn verify(keys: &Keys, headers: &HeaderMap, body: &[u8]) -> Result<Verdict, Rejection> {
@@ -38,10 +38,10 @@ pub fn signature(key: &[u8], body: &[u8]) -> String {
     format!("sha256={}", hex::encode(hmac_sha256(key, &[body])))
 }
 
-pub fn sign(key: &[u8], body: &[u8]) -> Vec<(String, String)> {
+pub fn sign(key: &[u8], body: &[u8], delivery_id: &str) -> Vec<(String, String)> {
     vec![
         ("X-Hub-Signature-256".into(), signature(key, body)),
-        ("X-GitHub-Delivery".into(), fresh_uuid()),
+        ("X-GitHub-Delivery".into(), delivery_id.to_string()),
     ]
 }
 

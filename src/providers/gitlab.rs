@@ -5,8 +5,8 @@
 use axum::http::HeaderMap;
 
 use super::{
-    bad_signature, ct_eq, fresh_uuid, header, json_body, required_json_str, signature_header, Keys,
-    Rejection, Verdict, Verified,
+    bad_signature, ct_eq, header, json_body, required_json_str, signature_header, Keys, Rejection,
+    Verdict, Verified,
 };
 
 pub fn verify(keys: &Keys, headers: &HeaderMap, body: &[u8]) -> Result<Verdict, Rejection> {
@@ -24,15 +24,14 @@ pub fn verify(keys: &Keys, headers: &HeaderMap, body: &[u8]) -> Result<Verdict, 
     Ok(Verdict::Event(Verified::new(id.to_string(), kind)))
 }
 
-pub fn sign(key: &[u8]) -> Vec<(String, String)> {
-    let uuid = fresh_uuid();
+pub fn sign(key: &[u8], delivery_id: &str) -> Vec<(String, String)> {
     vec![
         (
             "X-Gitlab-Token".into(),
             String::from_utf8_lossy(key).into_owned(),
         ),
-        ("X-Gitlab-Event-UUID".into(), uuid.clone()),
-        ("Idempotency-Key".into(), uuid),
+        ("X-Gitlab-Event-UUID".into(), delivery_id.to_string()),
+        ("Idempotency-Key".into(), delivery_id.to_string()),
     ]
 }
 

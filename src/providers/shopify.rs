@@ -40,11 +40,11 @@ pub fn signature(key: &[u8], body: &[u8]) -> String {
     B64.encode(hmac_sha256(key, &[body]))
 }
 
-pub fn sign(key: &[u8], body: &[u8]) -> Vec<(String, String)> {
+pub fn sign(key: &[u8], body: &[u8], delivery_id: &str) -> Vec<(String, String)> {
     vec![
         ("X-Shopify-Hmac-Sha256".into(), signature(key, body)),
         ("X-Shopify-Webhook-Id".into(), fresh_uuid()),
-        ("X-Shopify-Event-Id".into(), fresh_uuid()),
+        ("X-Shopify-Event-Id".into(), delivery_id.to_string()),
     ]
 }
 

@@ -1,0 +1,137 @@
+//! `hookgate listen`: a small receiver for development. It prints every
+//! delivery (the headers that matter and the pretty JSON body), checks the
+//! Standard Webhooks signature when it knows the secret, and answers 200, or
+//! 500 for a share of requests with `--fail-rate` to exercise retries.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::Router;
+
+use crate::ids::now_ms;
+use crate::providers::standard;
+
+pub struct Listener {
+    pub key: Option<Vec<u8>>,
+    pub fail_rate: f64,
+}
+
+/// What the receiver concluded about one request's signature.
+pub fn check_signature(
+    key: Option<&[u8]>,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: i64,
+) -> &'static str {
+    let Some(key) = key else {
+        return "not checked (no secret)";
+    };
+    let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
+    let (Some(id), Some(ts), Some(sigs)) = (
+        get("webhook-id"),
+        get("webhook-timestamp"),
+        get("webhook-signature"),
+    ) else {
+        return "missing";
+    };
+    let Ok(ts) = ts.parse::<i64>() else {
+        return "invalid (bad timestamp)";
+    };
+    let expected = standard::signature(key, id, ts, body);
+    if !sigs
+        .split_whitespace()
+        .any(|s| crate::providers::ct_eq(s.as_bytes(), expected.as_bytes()))
+    {
+        return "INVALID";
+    }
+    if (now - ts).abs() > 300 {
+        return "valid signature, but the timestamp is over 5 minutes off";
+    }
+    "valid"
+}
+
+async fn receive(
+    State(l): State<Arc<Listener>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("-");
+    let signature = check_signature(l.key.as_deref(), &headers, &body, now_ms() / 1000);
+    let shown = match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(v) => serde_json::to_string_pretty(&v).unwrap_or_default(),
+        Err(_) => String::from_utf8_lossy(&body).into_owned(),
+    };
+    let fail = l.fail_rate > 0.0 && rand::random::<f64>() < l.fail_rate;
+    let status = if fail {
+        StatusCode::INTERNAL_SERVER_ERROR
+    } else {
+        StatusCode::OK
+    };
+    println!(
+        "── {} {} ── {} {} (attempt {})\n   webhook-id: {}\n   provider event: {}\n   signature: {signature}\n   answered: {}\n{shown}\n",
+        crate::admin::time::format_ms(now_ms()),
+        uri.path(),
+        get("x-hookgate-source"),
+        get("x-hookgate-event-type"),
+        get("x-hookgate-attempt"),
+        get("webhook-id"),
+        get("x-hookgate-provider-event-id"),
+        status.as_u16(),
+    );
+    status
+}
+
+pub fn router(listener: Listener) -> Router {
+    Router::new()
+        .fallback(axum::routing::post(receive))
+        .with_state(Arc::new(listener))
+}
+
+pub async fn run(addr: SocketAddr, listener: Listener) -> std::io::Result<()> {
+    let tcp = tokio::net::TcpListener::bind(addr).await?;
+    println!(
+        "hookgate listen: receiving on http://{}/ (Ctrl-C to stop)",
+        tcp.local_addr()?
+    );
+    axum::serve(tcp, router(listener))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_standard_webhooks_signatures() {
+        let key = standard::decode_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        let body = br#"{"test": 2432232314}"#;
+        let mut h = HeaderMap::new();
+        h.insert(
+            "webhook-id",
+            "msg_p5jXN8AQM9LWM0D4loKWxJek".parse().unwrap(),
+        );
+        h.insert("webhook-timestamp", "1614265330".parse().unwrap());
+        h.insert(
+            "webhook-signature",
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(check_signature(Some(&key), &h, body, 1614265330), "valid");
+        assert_eq!(
+            check_signature(Some(&key), &h, b"{}", 1614265330),
+            "INVALID"
+        );
+        assert_eq!(
+            check_signature(None, &h, body, 1614265330),
+            "not checked (no secret)"
+        );
+    }
+}
