@@ -1,0 +1,333 @@
+//! Every fixture through the whole pipeline with `hookgate replay`: signed
+//! as its provider would, verified, stored, routed and delivered
+//! byte-identical; and the event type each one yields.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::helpers::*;
+
+/// Fixture folder -> the test source that verifies it.
+const SOURCES: &[(&str, &str)] = &[
+    ("stripe", "stripe"),
+    ("github", "github"),
+    ("standard-webhooks", "svix"),
+    ("shopify", "shopify"),
+    ("slack", "slack"),
+    ("gitlab", "gitlab"),
+    ("generic-hmac", "acme"),
+];
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+fn replay(config: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_hookgate"))
+        .arg("replay")
+        .arg("-c")
+        .arg(config)
+        .args(args)
+        .output()
+        .expect("run hookgate replay")
+}
+
+async fn every_fixture_is_delivered_byte_identical(backend: Backend) {
+    let target = TestTarget::start().await;
+    let routes: String = SOURCES
+        .iter()
+        .map(|(_, source)| route(source, &format!("sink_{source}"), &target.url, "", None))
+        .collect();
+    let app = spawn_app(&backend, &routes).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("hookgate.toml");
+    std::fs::write(
+        &config,
+        config_text("sqlite://unused.db", "127.0.0.1:0", ""),
+    )
+    .unwrap();
+    let expected: HashMap<String, String> = serde_json::from_str(
+        &std::fs::read_to_string(fixtures_dir().join("expected.json")).unwrap(),
+    )
+    .unwrap();
+
+    let mut sent: Vec<(String, String, Vec<u8>)> = Vec::new(); // (fixture, event_id, body)
+    let mut handshakes = 0;
+    for (folder, source) in SOURCES {
+        let path = fixtures_dir().join(folder);
+        let files: Vec<PathBuf> = std::fs::read_dir(&path)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.to_string_lossy().ends_with(".json")
+                    && !p.to_string_lossy().ends_with(".headers.json")
+            })
+            .collect();
+        assert!(files.len() >= 5, "{folder} has at least five fixtures");
+        let out = replay(
+            &config,
+            &[
+                "--source",
+                source,
+                "--url",
+                &app.base,
+                path.to_str().unwrap(),
+            ],
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            out.status.success(),
+            "{folder}: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(stdout.lines().count(), files.len(), "{stdout}");
+        for line in stdout.lines() {
+            let cols: Vec<&str> = line.split('\t').collect();
+            assert_eq!(cols[1], "200", "{line}");
+            let file = PathBuf::from(cols[0]);
+            let name = file
+                .file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .trim_end_matches(".json")
+                .to_string();
+            let key = format!("{folder}/{name}");
+            let want = expected
+                .get(&key)
+                .unwrap_or_else(|| panic!("{key} in expected.json"));
+            if cols[3] == "handshake" {
+                assert_eq!(want, "url_verification", "{key}");
+                handshakes += 1;
+                continue;
+            }
+            assert_eq!(cols[3], "new", "{line}");
+            let event = app.store.event(cols[2]).await.unwrap().expect("stored");
+            assert_eq!(&event.event_type, want, "{key}: event type");
+            sent.push((key, cols[2].to_string(), std::fs::read(&file).unwrap()));
+        }
+    }
+    assert!(
+        handshakes >= 1,
+        "the Slack url_verification fixture was answered as a handshake"
+    );
+    app.dispatch_until("every fixture delivered", || async {
+        target.count() >= sent.len()
+    })
+    .await;
+    let received: HashMap<String, Vec<u8>> = target
+        .received()
+        .into_iter()
+        .map(|r| (r.header("webhook-id").to_string(), r.body.to_vec()))
+        .collect();
+    assert_eq!(target.count(), sent.len(), "each once");
+    for (key, event_id, body) in &sent {
+        assert_eq!(
+            received.get(event_id),
+            Some(body),
+            "{key} arrived byte-identical"
+        );
+    }
+    println!(
+        "fixtures: {} delivered byte-identical, {handshakes} handshake(s)",
+        sent.len()
+    );
+    app.shutdown().await;
+}
+
+async fn replay_reports_failures_and_prints_curl(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = dir.path().join("wrong.toml");
+    std::fs::write(
+        &wrong,
+        config_text("sqlite://unused.db", "127.0.0.1:0", "")
+            .replace(STRIPE_SECRET, "whsec_not_the_gateways_secret"),
+    )
+    .unwrap();
+    let file = fixtures_dir().join("stripe/invoice.paid.json");
+    let out = replay(
+        &wrong,
+        &[
+            "--source",
+            "stripe",
+            "--url",
+            &app.base,
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success(), "a 401 makes replay fail");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\t401\t"));
+
+    let out = replay(
+        &wrong,
+        &[
+            "--source",
+            "stripe",
+            "--print-curl",
+            "--url",
+            &app.base,
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success());
+    let curl = String::from_utf8_lossy(&out.stdout);
+    assert!(curl.starts_with("curl -sS -X POST"), "{curl}");
+    assert!(curl.contains("Stripe-Signature: t="), "{curl}");
+    assert_eq!(
+        app.store.counts().await.unwrap().events,
+        0,
+        "print-curl sends nothing"
+    );
+
+    // --count with --unique: new events each time; without --unique: duplicates.
+    let right = dir.path().join("right.toml");
+    std::fs::write(&right, config_text("sqlite://unused.db", "127.0.0.1:0", "")).unwrap();
+    let out = replay(
+        &right,
+        &[
+            "--source",
+            "stripe",
+            "--unique",
+            "--count",
+            "3",
+            "--url",
+            &app.base,
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout)
+            .matches("\tnew")
+            .count(),
+        3
+    );
+    let out = replay(
+        &right,
+        &[
+            "--source",
+            "stripe",
+            "--count",
+            "2",
+            "--url",
+            &app.base,
+            file.to_str().unwrap(),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        (
+            stdout.matches("\tnew").count(),
+            stdout.matches("\tduplicate").count()
+        ),
+        (1, 1),
+        "{stdout}"
+    );
+    let body: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert!(body["id"].as_str().unwrap().starts_with("evt_"));
+    app.shutdown().await;
+}
+
+/// Runs `hookgate listen` on a free port; its stdout lines are collected.
+fn spawn_listen(
+    extra: &[&str],
+) -> (
+    std::process::Child,
+    String,
+    std::sync::Arc<std::sync::Mutex<String>>,
+) {
+    use std::io::{BufRead, BufReader};
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hookgate"))
+        .args([
+            "listen",
+            "-c",
+            "/nonexistent/hookgate.toml",
+            "--listen",
+            &addr,
+        ])
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let (sink, stdout) = (out.clone(), child.stdout.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains("receiving on") {
+                let _ = tx.send(());
+            }
+            let mut s = sink.lock().unwrap();
+            s.push_str(&line);
+            s.push('\n');
+        }
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(30))
+        .expect("listen started");
+    (child, format!("http://{addr}/hooks"), out)
+}
+
+async fn listen_prints_and_verifies(backend: Backend) {
+    let (mut ok, ok_url, ok_out) = spawn_listen(&["--secret", TARGET_SIGNING_SECRET]);
+    let (mut failing, failing_url, _) = spawn_listen(&["--fail-rate", "1"]);
+    let extra = route(
+        "stripe",
+        "ok",
+        &ok_url,
+        &format!("signing_secret = \"{TARGET_SIGNING_SECRET}\""),
+        None,
+    ) + &route("stripe", "failing", &failing_url, "max_attempts = 2", None);
+    let app = spawn_app(&backend, &extra).await;
+    let (_, json) = app
+        .ingest("stripe", &stripe_event("evt_listen", "invoice.paid"), &[])
+        .await;
+    let event_id = json["event_id"].as_str().unwrap().to_string();
+    app.dispatch_until("both finished", || async {
+        let d = app.store.deliveries_of(&event_id).await.unwrap();
+        d.iter().all(|d| d.status != "pending")
+    })
+    .await;
+    let statuses: HashMap<String, String> = app
+        .store
+        .deliveries_of(&event_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.target, d.status))
+        .collect();
+    assert_eq!(statuses["ok"], "delivered");
+    assert_eq!(statuses["failing"], "dead", "--fail-rate 1 answers 500");
+    eventually("printed", || async {
+        ok_out.lock().unwrap().contains("signature: valid")
+    })
+    .await;
+    let printed = ok_out.lock().unwrap().clone();
+    assert!(
+        printed.contains(&format!("webhook-id: {event_id}")),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("\"type\": \"invoice.paid\""),
+        "pretty JSON body: {printed}"
+    );
+    ok.kill().unwrap();
+    failing.kill().unwrap();
+    let _ = (ok.wait(), failing.wait());
+    app.shutdown().await;
+}
+
+crate::backend_tests!(
+    every_fixture_is_delivered_byte_identical,
+    replay_reports_failures_and_prints_curl,
+    listen_prints_and_verifies,
+);
