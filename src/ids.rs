@@ -1,10 +1,12 @@
 //! Typed, prefixed identifiers and the clock.
 //!
 //! IDs are `evt_`, `dlv_` or `cfl_` followed by 12 hex digits of the creation
-//! time in milliseconds and 16 random hex digits, so they sort by creation
-//! time, which the admin API's cursors rely on.
+//! time in milliseconds and 16 hex digits (random, counting up within one
+//! millisecond), so they sort by creation time, which the admin API's
+//! cursors rely on.
 
 use std::fmt;
+use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
@@ -17,12 +19,21 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// Strictly increasing within this process: an ID made in the same
+/// millisecond as the previous one (or with a clock that stepped back)
+/// continues from it, so IDs sort in the order they were made.
 fn time_ordered(prefix: &str, at_ms: i64) -> String {
-    format!(
-        "{prefix}{:012x}{:016x}",
-        at_ms as u64 & 0xffff_ffff_ffff,
-        rand::random::<u64>()
-    )
+    static LAST: Mutex<(u64, u64)> = Mutex::new((0, 0));
+    let ms = at_ms.max(0) as u64 & 0xffff_ffff_ffff;
+    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    let next = if ms > last.0 {
+        // The top bit stays clear, leaving room to count up within the ms.
+        (ms, rand::random::<u64>() >> 1)
+    } else {
+        (last.0, last.1.wrapping_add(1))
+    };
+    *last = next;
+    format!("{prefix}{:012x}{:016x}", next.0, next.1)
 }
 
 macro_rules! id_type {
@@ -89,6 +100,10 @@ mod tests {
         let a = EventId::generate(1_000);
         let b = EventId::generate(2_000);
         assert!(a < b);
+        // Same millisecond, or a clock that stepped back: still increasing.
+        let c = EventId::generate(2_000);
+        let d = EventId::generate(1_500);
+        assert!(b < c && c < d, "{b} {c} {d}");
         assert_eq!(EventId::parse(a.as_str()), Some(a.clone()));
         assert_eq!(EventId::parse("evt_xyz"), None);
         assert_eq!(DeliveryId::parse(a.as_str()), None);

@@ -33,18 +33,19 @@ pub async fn prune_once(
     }
 }
 
-/// Runs [`prune_once`] every `interval_secs` until `stop`.
+/// Runs [`prune_once`] every `interval_secs` until `stop`, the first time
+/// one interval after start, so start-up is never slowed by a large prune.
 pub async fn run(store: Arc<Store>, config: RetentionConfig, stop: CancellationToken) {
     let interval = Duration::from_secs(config.interval_secs.max(1));
     loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(interval) => {}
+        }
         match prune_once(&store, &config, now_ms()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(rows = n, days = config.days, "retention pruned old events"),
             Err(e) => tracing::warn!(error = %e, "retention pass failed; will try again"),
-        }
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = tokio::time::sleep(interval) => {}
         }
     }
 }

@@ -133,16 +133,7 @@ impl Dispatcher {
             }
             let (owner, batch) = self.claim(target, free).await?;
             attempted += batch.len();
-            for delivery in batch {
-                let slot = take_slot(target);
-                tracker.spawn(self.clone().attempt(
-                    target.clone(),
-                    slot,
-                    owner.clone(),
-                    delivery,
-                    CancellationToken::new(),
-                ));
-            }
+            self.spawn_attempts(&tracker, target, &owner, batch, &CancellationToken::new());
         }
         tracker.close();
         tracker.wait().await;
@@ -167,16 +158,7 @@ impl Dispatcher {
                 match self.claim(target, limit).await {
                     Ok((owner, batch)) => {
                         more_due |= batch.len() == limit;
-                        for delivery in batch {
-                            let slot = take_slot(target);
-                            tracker.spawn(self.clone().attempt(
-                                target.clone(),
-                                slot,
-                                owner.clone(),
-                                delivery,
-                                abort.clone(),
-                            ));
-                        }
+                        self.spawn_attempts(&tracker, target, &owner, batch, &abort);
                     }
                     Err(e) => {
                         tracing::warn!(target = %target.spec.name, error = %e, "claiming deliveries failed");
@@ -208,6 +190,27 @@ impl Dispatcher {
             tracker.wait().await;
         }
         tracing::info!(drained = in_flight, "dispatcher stopped");
+    }
+
+    /// Starts one task per leased delivery, each holding a slot of its target.
+    fn spawn_attempts(
+        self: &Arc<Self>,
+        tracker: &TaskTracker,
+        target: &Arc<Target>,
+        owner: &str,
+        batch: Vec<Claimed>,
+        abort: &CancellationToken,
+    ) {
+        for delivery in batch {
+            let slot = take_slot(target);
+            tracker.spawn(self.clone().attempt(
+                target.clone(),
+                slot,
+                owner.to_string(),
+                delivery,
+                abort.clone(),
+            ));
+        }
     }
 
     /// Sends one leased delivery and records the outcome. When `abort` fires
