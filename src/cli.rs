@@ -14,9 +14,13 @@ use crate::startup::{Application, Roles, StartupError};
     version,
     about = "Webhook receiver gateway: verify, deduplicate, persist, deliver exactly once"
 )]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// `serve`'s options, for `hookgate [-c FILE] [--no-dispatcher]` alone.
+    #[command(flatten)]
+    pub serve: ServeArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -129,7 +133,7 @@ fn load(arg: &ConfigArg) -> Result<Config, CliError> {
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
-    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+    match cli.command.unwrap_or(Command::Serve(cli.serve)) {
         Command::Serve(args) => serve(args).await,
         Command::CheckConfig(arg) => check_config(&arg),
         Command::Replay(args) => {
