@@ -285,11 +285,7 @@ async fn competing_dispatchers_send_once(backend: Backend) {
         r.await.unwrap();
     }
     for target in [&a, &b] {
-        let ids: Vec<String> = target
-            .received()
-            .iter()
-            .map(|r| r.header("webhook-id").to_string())
-            .collect();
+        let ids = target.webhook_ids();
         let unique: HashSet<&String> = ids.iter().collect();
         assert_eq!(ids.len(), 500, "each delivery sent once");
         assert_eq!(unique.len(), 500);

@@ -475,6 +475,14 @@ impl TestTarget {
         self.state.received.lock().unwrap().clone()
     }
 
+    /// The `webhook-id` of every request received, in arrival order.
+    pub fn webhook_ids(&self) -> Vec<String> {
+        self.received()
+            .iter()
+            .map(|r| r.header("webhook-id").to_string())
+            .collect()
+    }
+
     pub fn count(&self) -> usize {
         self.state.received.lock().unwrap().len()
     }

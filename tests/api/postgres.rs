@@ -222,11 +222,7 @@ async fn two_processes_share_one_database() {
     let counts = store.counts().await.unwrap();
     let mut duplicate_deliveries = 0;
     for target in [&a, &b] {
-        let ids: Vec<String> = target
-            .received()
-            .iter()
-            .map(|r| r.header("webhook-id").to_string())
-            .collect();
+        let ids = target.webhook_ids();
         let unique: HashSet<&String> = ids.iter().collect();
         duplicate_deliveries += ids.len() - unique.len();
         assert_eq!(unique.len(), 500);

@@ -160,11 +160,7 @@ async fn outbox_recovers_after_sigkill(backend: Backend) {
     let proc = setup.start(&extra);
     eventually("the outbox drained", || outbox_empty(&setup)).await;
     drop(proc);
-    let got: HashSet<String> = target
-        .received()
-        .iter()
-        .map(|r| r.header("webhook-id").to_string())
-        .collect();
+    let got: HashSet<String> = target.webhook_ids().into_iter().collect();
     assert!(
         acked.is_subset(&got),
         "every acknowledged event was delivered"
@@ -216,17 +212,9 @@ async fn sigterm_drains_and_loses_nothing(backend: Backend) {
     let proc = setup.start(&extra);
     eventually("the outbox drained after restart", || outbox_empty(&setup)).await;
     drop(proc);
-    let got: HashSet<String> = target
-        .received()
-        .iter()
-        .map(|r| r.header("webhook-id").to_string())
-        .collect();
+    let got: HashSet<String> = target.webhook_ids().into_iter().collect();
     assert!(acked.is_subset(&got), "all 40 delivered");
-    let ids: Vec<String> = target
-        .received()
-        .iter()
-        .map(|r| r.header("webhook-id").to_string())
-        .collect();
+    let ids = target.webhook_ids();
     let unique: HashSet<&String> = ids.iter().collect();
     println!(
         "sigterm ({}): {delivered_before} received before exit, {} in all, {} distinct",
