@@ -395,7 +395,18 @@ impl Store {
 
     /// Stores a new event with its deliveries, or decides duplicate/conflict.
     pub async fn ingest(&self, event: &NewEvent) -> Result<IngestOutcome> {
-        both!(self, s => s.ingest(event).await)
+        let mut outcomes = self.ingest_batch(std::slice::from_ref(event)).await?;
+        outcomes
+            .pop()
+            .ok_or_else(|| Error::Internal("ingest produced no outcome".into()))
+    }
+
+    /// [`Store::ingest`] for several events in one transaction, so a group
+    /// commit in front of the store can share one fsync between requests.
+    /// Outcomes come in the order of `events`; a duplicate within the batch
+    /// is answered as a duplicate of the earlier one.
+    pub async fn ingest_batch(&self, events: &[NewEvent]) -> Result<Vec<IngestOutcome>> {
+        both!(self, s => s.ingest_batch(events).await)
     }
 
     /// Leases up to `limit` due deliveries of one target.

@@ -12,77 +12,83 @@ macro_rules! shared_methods {
             Ok(())
         }
 
-        pub async fn ingest(
+        /// Several events in one transaction (one commit, one fsync): each
+        /// gets its own outcome, exactly as if ingested alone in order.
+        pub async fn ingest_batch(
             &self,
-            event: &$crate::store::NewEvent,
-        ) -> $crate::store::Result<$crate::store::IngestOutcome> {
+            events: &[$crate::store::NewEvent],
+        ) -> $crate::store::Result<Vec<$crate::store::IngestOutcome>> {
             let mut tx = self.writer.begin().await?;
-            let inserted = sqlx::query($crate::store::sql::INSERT_EVENT)
-                .bind(event.id.as_str())
-                .bind(&event.source)
-                .bind(&event.provider_event_id)
-                .bind(&event.event_type)
-                .bind(&event.body_sha256)
-                .bind(event.body.as_ref())
-                .bind(&event.headers)
-                .bind(&event.content_type)
-                .bind(event.received_at)
-                .bind(event.deliveries.len() as i64)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            let outcome = if inserted == 1 {
-                for (id, target) in &event.deliveries {
-                    sqlx::query($crate::store::sql::INSERT_DELIVERY)
-                        .bind(id.as_str())
-                        .bind(event.id.as_str())
-                        .bind(target)
-                        .bind(event.received_at)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                $crate::store::IngestOutcome::Accepted {
-                    event_id: event.id.to_string(),
-                    deliveries: event.deliveries.len() as i64,
-                }
-            } else {
-                let row = sqlx::query($crate::store::sql::FIND_BY_KEY)
+            let mut outcomes = Vec::with_capacity(events.len());
+            for event in events {
+                let inserted = sqlx::query($crate::store::sql::INSERT_EVENT)
+                    .bind(event.id.as_str())
                     .bind(&event.source)
                     .bind(&event.provider_event_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                let (stored_id, stored_sha, routed): (String, String, i64) = (
-                    sqlx::Row::try_get(&row, 0)?,
-                    sqlx::Row::try_get(&row, 1)?,
-                    sqlx::Row::try_get(&row, 2)?,
-                );
-                if stored_sha == event.body_sha256 {
-                    $crate::store::IngestOutcome::Duplicate {
-                        event_id: stored_id,
-                        deliveries: routed,
+                    .bind(&event.event_type)
+                    .bind(&event.body_sha256)
+                    .bind(event.body.as_ref())
+                    .bind(&event.headers)
+                    .bind(&event.content_type)
+                    .bind(event.received_at)
+                    .bind(event.deliveries.len() as i64)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                let outcome = if inserted == 1 {
+                    for (id, target) in &event.deliveries {
+                        sqlx::query($crate::store::sql::INSERT_DELIVERY)
+                            .bind(id.as_str())
+                            .bind(event.id.as_str())
+                            .bind(target)
+                            .bind(event.received_at)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    $crate::store::IngestOutcome::Accepted {
+                        event_id: event.id.to_string(),
+                        deliveries: event.deliveries.len() as i64,
                     }
                 } else {
-                    let conflict_id = $crate::ids::ConflictId::generate(event.received_at);
-                    sqlx::query($crate::store::sql::INSERT_CONFLICT)
-                        .bind(conflict_id.as_str())
+                    let row = sqlx::query($crate::store::sql::FIND_BY_KEY)
                         .bind(&event.source)
                         .bind(&event.provider_event_id)
-                        .bind(&stored_id)
-                        .bind(&stored_sha)
-                        .bind(&event.body_sha256)
-                        .bind(event.body.as_ref())
-                        .bind(&event.headers)
-                        .bind(event.received_at)
-                        .execute(&mut *tx)
+                        .fetch_one(&mut *tx)
                         .await?;
-                    $crate::store::IngestOutcome::Conflict {
-                        event_id: stored_id,
-                        conflict_id: conflict_id.to_string(),
+                    let (stored_id, stored_sha, routed): (String, String, i64) = (
+                        sqlx::Row::try_get(&row, 0)?,
+                        sqlx::Row::try_get(&row, 1)?,
+                        sqlx::Row::try_get(&row, 2)?,
+                    );
+                    if stored_sha == event.body_sha256 {
+                        $crate::store::IngestOutcome::Duplicate {
+                            event_id: stored_id,
+                            deliveries: routed,
+                        }
+                    } else {
+                        let conflict_id = $crate::ids::ConflictId::generate(event.received_at);
+                        sqlx::query($crate::store::sql::INSERT_CONFLICT)
+                            .bind(conflict_id.as_str())
+                            .bind(&event.source)
+                            .bind(&event.provider_event_id)
+                            .bind(&stored_id)
+                            .bind(&stored_sha)
+                            .bind(&event.body_sha256)
+                            .bind(event.body.as_ref())
+                            .bind(&event.headers)
+                            .bind(event.received_at)
+                            .execute(&mut *tx)
+                            .await?;
+                        $crate::store::IngestOutcome::Conflict {
+                            event_id: stored_id,
+                            conflict_id: conflict_id.to_string(),
+                        }
                     }
-                }
-            };
+                };
+                outcomes.push(outcome);
+            }
             tx.commit().await?;
-            Ok(outcome)
+            Ok(outcomes)
         }
 
         pub async fn record(

@@ -4,9 +4,7 @@ use std::collections::HashSet;
 
 use axum::http::StatusCode;
 use hookgate::config::RetentionConfig;
-use hookgate::providers::Verdict;
 use hookgate::startup::Roles;
-use hookgate::store::NewEvent;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
@@ -492,39 +490,7 @@ async fn metrics_move(backend: Backend) {
 
 /// Stores a verified Stripe event as if received at `received_at`.
 async fn store_at(app: &TestApp, id: &str, event_type: &str, received_at: i64) -> String {
-    let body = stripe_event(id, event_type);
-    let headers = app.signed_headers("stripe", body.as_bytes(), &[]);
-    let mut map = axum::http::HeaderMap::new();
-    for (k, v) in &headers {
-        map.insert(
-            axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-            v.parse().unwrap(),
-        );
-    }
-    let source = app.config.source("stripe").unwrap();
-    let (provider, keys) = hookgate::providers::Provider::from_config(source, "s").unwrap();
-    let Verdict::Event(verified) = provider
-        .verify(
-            &keys,
-            None,
-            &map,
-            body.as_bytes(),
-            hookgate::ids::now_ms() / 1000,
-        )
-        .unwrap()
-    else {
-        panic!("an event")
-    };
-    let targets = app.config.routed_targets("stripe", event_type);
-    let event = NewEvent::from_verified(
-        &verified,
-        "stripe",
-        body.into(),
-        "[]".into(),
-        None,
-        targets,
-        received_at,
-    );
+    let event = app.verified_stripe_event(&stripe_event(id, event_type), received_at);
     app.store.ingest(&event).await.unwrap();
     event.id.to_string()
 }

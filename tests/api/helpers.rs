@@ -286,6 +286,36 @@ impl TestApp {
         headers
     }
 
+    /// A Stripe body verified the way ingest verifies it, ready for the
+    /// store, as if received at `received_at` (for store-level tests).
+    pub fn verified_stripe_event(&self, body: &str, received_at: i64) -> hookgate::store::NewEvent {
+        let mut map = HeaderMap::new();
+        for (k, v) in self.signed_headers("stripe", body.as_bytes(), &[]) {
+            map.insert(
+                axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        let (provider, keys) =
+            Provider::from_config(self.config.source("stripe").unwrap(), "s").unwrap();
+        let now = hookgate::ids::now_ms() / 1000;
+        let Ok(hookgate::providers::Verdict::Event(verified)) =
+            provider.verify(&keys, None, &map, body.as_bytes(), now)
+        else {
+            panic!("a verified event")
+        };
+        let targets = self.config.routed_targets("stripe", verified.event_type());
+        hookgate::store::NewEvent::from_verified(
+            &verified,
+            "stripe",
+            body.to_string().into(),
+            "[]".into(),
+            None,
+            targets,
+            received_at,
+        )
+    }
+
     /// POSTs raw bytes with exactly these headers.
     pub async fn post_raw(
         &self,

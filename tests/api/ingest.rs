@@ -6,6 +6,8 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use serde_json::json;
 
+use hookgate::store::IngestOutcome;
+
 use crate::helpers::*;
 
 fn routed_to(url: &str) -> String {
@@ -265,7 +267,51 @@ async fn store_down_answers_503(backend: Backend) {
     assert_eq!(app.get("/healthz").await.status(), 200);
 }
 
+async fn batch_ingest_decides_each_event(backend: Backend) {
+    let app = spawn_app(&backend, &routed_to("http://127.0.0.1:9/x")).await;
+    let now = hookgate::ids::now_ms();
+    let a = app.verified_stripe_event(&stripe_event("evt_batch_a", "invoice.paid"), now);
+    let b = app.verified_stripe_event(&stripe_event("evt_batch_b", "invoice.paid"), now);
+    let a_again = app.verified_stripe_event(&stripe_event("evt_batch_a", "invoice.paid"), now);
+    let a_changed = app.verified_stripe_event(&stripe_event("evt_batch_a", "invoice.voided"), now);
+    let outcomes = app
+        .store
+        .ingest_batch(&[a.clone(), b.clone(), a_again, a_changed])
+        .await
+        .unwrap();
+    let a_id = a.id.to_string();
+    assert_eq!(
+        outcomes[0],
+        IngestOutcome::Accepted {
+            event_id: a_id.clone(),
+            deliveries: 2
+        }
+    );
+    assert_eq!(
+        outcomes[1],
+        IngestOutcome::Accepted {
+            event_id: b.id.to_string(),
+            deliveries: 2
+        }
+    );
+    assert_eq!(
+        outcomes[2],
+        IngestOutcome::Duplicate {
+            event_id: a_id.clone(),
+            deliveries: 2
+        }
+    );
+    assert!(matches!(&outcomes[3], IngestOutcome::Conflict { event_id, .. } if *event_id == a_id));
+    let counts = app.store.counts().await.unwrap();
+    assert_eq!(
+        (counts.events, counts.deliveries, counts.conflicts),
+        (2, 4, 1)
+    );
+    app.shutdown().await;
+}
+
 crate::backend_tests!(
+    batch_ingest_decides_each_event,
     accepts_and_deduplicates,
     refuses_bad_signatures_and_times,
     bad_requests_unknown_sources_and_size,
