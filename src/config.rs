@@ -357,10 +357,23 @@ impl Config {
                 return Err(ConfigError::new("admin.token", "must not be empty"));
             }
         }
-        if self.dispatcher.retry_base_ms == 0 || self.dispatcher.batch_size == 0 {
+        let d = &self.dispatcher;
+        for (key, value) in [
+            ("retry_base_ms", d.retry_base_ms),
+            ("poll_interval_ms", d.poll_interval_ms),
+            ("batch_size", u64::from(d.batch_size)),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::new(
+                    format!("dispatcher.{key}"),
+                    "must be above 0",
+                ));
+            }
+        }
+        if d.retry_max_ms < d.retry_base_ms {
             return Err(ConfigError::new(
-                "dispatcher",
-                "retry_base_ms and batch_size must be above 0",
+                "dispatcher.retry_max_ms",
+                "must be at least dispatcher.retry_base_ms",
             ));
         }
 
@@ -586,6 +599,8 @@ mod tests {
             ("[[routes]]\nsource = \"a\"\ntarget = \"b\"\n", "routes[0].source"),
             ("[server]\nlisten = \"nowhere\"\n", "server.listen"),
             ("[database]\nurl = \"mysql://x\"\n", "database.url"),
+            ("[dispatcher]\npoll_interval_ms = 0\n", "dispatcher.poll_interval_ms"),
+            ("[dispatcher]\nretry_base_ms = 10\nretry_max_ms = 5\n", "dispatcher.retry_max_ms"),
         ];
         for (text, key) in cases {
             let err = Config::from_toml(text, &no_env).unwrap_err();
