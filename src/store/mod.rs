@@ -22,7 +22,7 @@ pub mod sqlite;
 
 use shared::shared_methods;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     /// The store cannot take writes now (down, pool exhausted, disk full,
     /// locked): the caller should retry later. Ingest answers 503.
@@ -394,15 +394,21 @@ impl Store {
     }
 
     /// Stores a new event with its deliveries, or decides duplicate/conflict.
+    /// On SQLite this goes through group commit (see [`sqlite`]).
     pub async fn ingest(&self, event: &NewEvent) -> Result<IngestOutcome> {
-        let mut outcomes = self.ingest_batch(std::slice::from_ref(event)).await?;
-        outcomes
-            .pop()
-            .ok_or_else(|| Error::Internal("ingest produced no outcome".into()))
+        match self {
+            Store::Sqlite(s) => s.ingest(event).await,
+            Store::Postgres(p) => {
+                let mut outcomes = p.ingest_batch(std::slice::from_ref(event)).await?;
+                outcomes
+                    .pop()
+                    .ok_or_else(|| Error::Internal("ingest produced no outcome".into()))
+            }
+        }
     }
 
-    /// [`Store::ingest`] for several events in one transaction, so a group
-    /// commit in front of the store can share one fsync between requests.
+    /// [`Store::ingest`] for several events in one transaction, sharing one
+    /// commit (and one fsync) between them.
     /// Outcomes come in the order of `events`; a duplicate within the batch
     /// is answered as a duplicate of the earlier one.
     pub async fn ingest_batch(&self, events: &[NewEvent]) -> Result<Vec<IngestOutcome>> {

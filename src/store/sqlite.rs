@@ -6,6 +6,12 @@
 //! on the pool (with a deadline, then 503) instead of failing with
 //! `SQLITE_BUSY`. Reads use a separate pool and run concurrently with the
 //! writer thanks to WAL.
+//!
+//! Ingest uses group commit: requests queue for one writer task, which takes
+//! every request waiting (up to [`GROUP_MAX`]) and stores them in one
+//! transaction, so concurrent requests share one fsync. Each request is
+//! answered only after that commit. A lone request is committed at once: no
+//! batch is ever held back waiting for company.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -14,12 +20,23 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use super::{sql, ClaimRequest, Claimed, Error, Result};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{sql, ClaimRequest, Claimed, Error, IngestOutcome, NewEvent, Result};
 use crate::config::DatabaseConfig;
+
+/// Most events committed in one group-commit transaction.
+pub const GROUP_MAX: usize = 128;
+
+type IngestJob = (NewEvent, oneshot::Sender<Result<IngestOutcome>>);
 
 pub struct SqliteStore {
     pub(crate) writer: SqlitePool,
     pub(crate) reader: SqlitePool,
+    /// Where ingest requests queue for the group-commit task.
+    queue: Option<mpsc::Sender<IngestJob>>,
+    /// How long a request may wait for a place in the queue.
+    acquire: Duration,
 }
 
 impl SqliteStore {
@@ -53,7 +70,58 @@ impl SqliteStore {
             .acquire_timeout(acquire)
             .connect_with(options)
             .await?;
-        Ok(SqliteStore { writer, reader })
+        let (queue, jobs) = mpsc::channel(GROUP_MAX * 8);
+        let committer = SqliteStore {
+            writer: writer.clone(),
+            reader: reader.clone(),
+            queue: None,
+            acquire,
+        };
+        tokio::spawn(committer.group_commit(jobs));
+        Ok(SqliteStore {
+            writer,
+            reader,
+            queue: Some(queue),
+            acquire,
+        })
+    }
+
+    /// Stores one event through the group-commit queue.
+    pub async fn ingest(&self, event: &NewEvent) -> Result<IngestOutcome> {
+        let Some(queue) = &self.queue else {
+            let mut outcomes = self.ingest_batch(std::slice::from_ref(event)).await?;
+            return outcomes
+                .pop()
+                .ok_or_else(|| Error::Internal("no outcome".into()));
+        };
+        let (reply, answer) = oneshot::channel();
+        let gone = || Error::Unavailable("the SQLite writer is not running".into());
+        tokio::time::timeout(self.acquire, queue.send((event.clone(), reply)))
+            .await
+            .map_err(|_| Error::Unavailable("the SQLite write queue is full".into()))?
+            .map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
+    }
+
+    /// The writer task: takes every request waiting, commits them together,
+    /// answers each with its own outcome (or the shared error).
+    async fn group_commit(self, mut jobs: mpsc::Receiver<IngestJob>) {
+        let mut batch = Vec::with_capacity(GROUP_MAX);
+        while jobs.recv_many(&mut batch, GROUP_MAX).await > 0 {
+            let (events, replies): (Vec<NewEvent>, Vec<_>) = batch.drain(..).unzip();
+            match self.ingest_batch(&events).await {
+                Ok(outcomes) => {
+                    for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                        let _ = reply.send(Ok(outcome));
+                    }
+                }
+                Err(e) => {
+                    for reply in replies {
+                        let _ = reply.send(Err(e.clone()));
+                    }
+                }
+            }
+        }
     }
 
     pub async fn migrate(&self) -> Result<()> {
