@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -12,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::time::format_ms;
-use super::{query, Page, PageParams};
+use super::{optional_json, query, Page, PageParams};
 use crate::error::ApiError;
 use crate::ids::{now_ms, DeliveryId};
 use crate::startup::AppState;
@@ -187,9 +188,12 @@ pub struct BulkRetryResponse {
     responses((status = 202, body = BulkRetryResponse), (status = 400, description = "bad filter")))]
 pub async fn retry_bulk(
     State(app): State<Arc<AppState>>,
-    body: Result<Json<BulkRetry>, JsonRejection>,
+    body: Bytes,
 ) -> Result<Response, ApiError> {
-    let Json(req) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    // JSON is accepted whatever the Content-Type, as curl -d sends it.
+    let req: BulkRetry = optional_json(&body)?.ok_or_else(|| {
+        ApiError::bad_request("body must be {\"status\": \"dead\", \"target\": ...}")
+    })?;
     if req.status != "dead" {
         return Err(ApiError::bad_request(format!(
             "status {:?}: only dead deliveries can be retried",

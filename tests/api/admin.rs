@@ -314,6 +314,20 @@ async fn bulk_retry_counts(backend: Backend) {
     assert_eq!(stats["deliveries_by_target"]["b"]["dead"], json!(3));
     assert_eq!(stats["deliveries_by_outcome"]["pending"], json!(3));
     assert_eq!(stats["events_by_source"]["stripe"], json!(3));
+    // curl -d sends a form content type: the JSON body is read all the same.
+    let resp = app
+        .client
+        .post(url_of(&app, "/deliveries/retry"))
+        .header("Authorization", format!("Bearer {ADMIN_TOKEN}"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(r#"{"status": "dead", "target": "b"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 202);
+    assert_eq!(resp.text().await.unwrap(), r#"{"count":3}"#);
+    let (status, _) = app.admin("POST", "/deliveries/retry", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a body is required");
     app.shutdown().await;
 }
 
