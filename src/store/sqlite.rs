@@ -47,6 +47,8 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
+            // LIKE (the admin API's type filter) is case-sensitive, as on Postgres.
+            .pragma("case_sensitive_like", "ON")
             .busy_timeout(Duration::from_millis(config.acquire_timeout_ms.max(1_000)));
         let path = options.get_filename();
         if path.as_os_str().is_empty() || path.to_string_lossy().contains(":memory:") {

@@ -160,6 +160,7 @@ async fn filters_detail_replay_and_retry(backend: Backend) {
     let cases = [
         ("/events?source=github", vec![gh.clone()]),
         ("/events?type=invoice.paid", vec![inv.clone()]),
+        ("/events?type=INVOICE.*", vec![]),
         ("/events?type=c*", vec![other.clone(), chg.clone()]),
         ("/events?status=delivered", vec![inv.clone()]),
         ("/events?status=failed", vec![chg.clone()]),
