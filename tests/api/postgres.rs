@@ -296,3 +296,71 @@ async fn split_roles_ingest_and_dispatch() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pool_exhaustion_answers_503_and_never_acknowledges_unstored() {
+    use sqlx::Connection;
+    let Some(backend) = Backend::postgres() else {
+        return;
+    };
+    let app = std::sync::Arc::new(spawn_app(&backend, "").await);
+    // Every ingest transaction blocks on this lock, so the 8 pooled
+    // connections are all taken and further requests wait for one.
+    let url = app.config.database.url.clone();
+    let mut locker = sqlx::PgConnection::connect(&url).await.unwrap();
+    let mut lock = locker.begin().await.unwrap();
+    sqlx::query("LOCK TABLE events IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
+    for i in 0..12 {
+        let (app, done_tx) = (app.clone(), done_tx.clone());
+        tokio::spawn(async move {
+            let body = stripe_event(&format!("evt_pool_{i}"), "invoice.paid");
+            let headers = app.signed_headers("stripe", body.as_bytes(), &[]);
+            let answer = app.post_raw("/ingest/stripe", body, &headers).await;
+            let _ = done_tx.send((format!("evt_pool_{i}"), answer));
+        });
+    }
+    drop(done_tx);
+    // Requests that cannot get a connection within acquire_timeout_ms give up.
+    let mut answers = Vec::new();
+    while answers.len() < 4 {
+        answers.push(done_rx.recv().await.unwrap());
+    }
+    lock.commit().await.unwrap();
+    while let Some(a) = done_rx.recv().await {
+        answers.push(a);
+    }
+    let (mut ok, mut unavailable) = (0, 0);
+    for (provider_id, (status, json, headers)) in &answers {
+        let stored = app
+            .store
+            .list_events(&hookgate::store::EventFilter {
+                limit: 100,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let is_stored = stored.iter().any(|e| &e.provider_event_id == provider_id);
+        match status.as_u16() {
+            200 => {
+                ok += 1;
+                assert!(is_stored, "{provider_id} acknowledged and stored");
+            }
+            503 => {
+                unavailable += 1;
+                assert!(headers.contains_key("retry-after"));
+                assert_eq!(json["error"], serde_json::json!("unavailable"));
+                assert!(!is_stored, "{provider_id} answered 503 and not stored");
+            }
+            other => panic!("{provider_id}: unexpected {other}: {json}"),
+        }
+    }
+    assert_eq!(ok + unavailable, 12);
+    assert!(
+        unavailable >= 4,
+        "requests beyond the pool were refused ({unavailable})"
+    );
+}
