@@ -276,7 +276,7 @@ impl Dispatcher {
             outcome,
             finished_at,
         };
-        match this.store.record(&record).await {
+        match record_with_retries(&this.store, &record).await {
             Ok(true) => {
                 metrics::counter!("hookgate_deliveries_total", "target" => name, "outcome" => outcome.as_str())
                     .increment(1);
@@ -293,6 +293,25 @@ impl Dispatcher {
         }
         drop(slot);
         this.freed.notify_one();
+    }
+}
+
+/// Records an attempt, retrying a few times over about two seconds while the
+/// store is unavailable: a blip between the target's answer and the record
+/// would otherwise make the delivery go out again when its lease expires.
+async fn record_with_retries(store: &Store, record: &AttemptRecord) -> crate::store::Result<bool> {
+    let mut waits = [200u64, 600, 1200].into_iter();
+    loop {
+        match store.record(record).await {
+            Err(crate::store::Error::Unavailable(e)) => match waits.next() {
+                Some(ms) => {
+                    tracing::warn!(delivery_id = %record.delivery_id, error = %e, "recording the attempt failed; trying again");
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                }
+                None => return Err(crate::store::Error::Unavailable(e)),
+            },
+            other => return other,
+        }
     }
 }
 

@@ -136,7 +136,7 @@ pub async fn send(
                     .headers()
                     .get(RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
-                    .and_then(parse_retry_after);
+                    .and_then(|v| parse_retry_after(v, std::time::SystemTime::now()));
             }
             let mut excerpt = Vec::new();
             while excerpt.len() < EXCERPT_BYTES {
