@@ -100,8 +100,8 @@ impl Default for ServerConfig {
 pub struct DatabaseConfig {
     pub url: String,
     pub max_connections: u32,
-    /// How long an ingest request waits for a connection before it is
-    /// answered 503.
+    /// How long a write waits for the store (a place in the queue, a
+    /// connection, its commit) before it is answered 503.
     pub acquire_timeout_ms: u64,
 }
 

@@ -155,7 +155,17 @@ async fn handle(
             .with("conflict_id", conflict_id);
             ("conflict", Some(event_id), error.into_response())
         }
-        Err(e) => ("unavailable", None, ApiError::from(e).into_response()),
+        // Whatever the store said, the event is not known to be stored: 503
+        // with Retry-After, never 500 or 200. If the commit did happen after
+        // all, the provider's retry is answered as a duplicate.
+        Err(e) => {
+            tracing::warn!(source = source_name, error = %e, "event not stored");
+            (
+                "unavailable",
+                None,
+                ApiError::unavailable("the event was not stored; retry later").into_response(),
+            )
+        }
     }
 }
 

@@ -212,9 +212,11 @@ async fn healthz() -> Json<serde_json::Value> {
 }
 
 async fn readyz(State(app): State<Arc<AppState>>) -> Response {
-    match app.store.ping().await {
+    match app.store.probe().await {
         Ok(()) => Json(serde_json::json!({ "status": "ready" })).into_response(),
-        Err(e) => ApiError::unavailable(format!("store does not answer: {e}")).into_response(),
+        Err(e) => {
+            ApiError::unavailable(format!("the store cannot commit a write: {e}")).into_response()
+        }
     }
 }
 

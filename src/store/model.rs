@@ -1,0 +1,280 @@
+//! What goes into and comes out of the store: events, deliveries, attempts
+//! and the admin views of them.
+
+use bytes::Bytes;
+use serde::Serialize;
+
+use crate::ids::{DeliveryId, EventId};
+use crate::providers::Verified;
+
+/// An event ready to be stored: only obtainable from a [`Verified`] request.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub id: EventId,
+    pub source: String,
+    pub provider_event_id: String,
+    pub event_type: String,
+    pub body_sha256: String,
+    pub body: Bytes,
+    /// JSON array of `[name, value]` pairs, secret headers already removed.
+    pub headers: String,
+    pub content_type: Option<String>,
+    pub received_at: i64,
+    pub deliveries: Vec<(DeliveryId, String)>,
+}
+
+impl NewEvent {
+    pub fn from_verified(
+        verified: &Verified,
+        source: &str,
+        body: Bytes,
+        headers: String,
+        content_type: Option<String>,
+        targets: Vec<String>,
+        received_at: i64,
+    ) -> NewEvent {
+        use sha2::Digest;
+        NewEvent {
+            id: EventId::generate(received_at),
+            source: source.to_string(),
+            provider_event_id: verified.provider_event_id().to_string(),
+            event_type: verified.event_type().to_string(),
+            body_sha256: hex::encode(sha2::Sha256::digest(&body)),
+            body,
+            headers,
+            content_type,
+            received_at,
+            deliveries: targets
+                .into_iter()
+                .map(|t| (DeliveryId::generate(received_at), t))
+                .collect(),
+        }
+    }
+}
+
+/// What the check-and-reserve of an idempotency key decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IngestOutcome {
+    /// New: stored with this many deliveries.
+    Accepted { event_id: String, deliveries: i64 },
+    /// Same key and same body as a stored event: nothing new stored.
+    Duplicate { event_id: String, deliveries: i64 },
+    /// Same key, different body: recorded as a conflict, nothing delivered.
+    Conflict {
+        event_id: String,
+        conflict_id: String,
+    },
+}
+
+/// A delivery leased to one dispatcher, with what it needs to send it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Claimed {
+    pub delivery_id: String,
+    pub event_id: String,
+    pub target: String,
+    /// The number of this attempt (1 for the first).
+    pub attempt: i64,
+    pub source: String,
+    pub event_type: String,
+    pub provider_event_id: String,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// A lease request: up to `limit` due deliveries of `target`.
+#[derive(Debug, Clone)]
+pub struct ClaimRequest<'a> {
+    pub target: &'a str,
+    pub limit: i64,
+    pub now: i64,
+    pub lease_until: i64,
+    pub owner: &'a str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    Delivered,
+    Retry { next_attempt_at: i64 },
+    Dead,
+}
+
+impl AttemptOutcome {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AttemptOutcome::Delivered => "delivered",
+            AttemptOutcome::Retry { .. } => "retry",
+            AttemptOutcome::Dead => "dead",
+        }
+    }
+
+    pub(crate) fn delivery_status(&self) -> &'static str {
+        match self {
+            AttemptOutcome::Delivered => "delivered",
+            AttemptOutcome::Retry { .. } => "pending",
+            AttemptOutcome::Dead => "dead",
+        }
+    }
+
+    pub(crate) fn next_attempt_at(&self, now: i64) -> i64 {
+        match self {
+            AttemptOutcome::Retry { next_attempt_at } => *next_attempt_at,
+            _ => now,
+        }
+    }
+}
+
+/// One finished HTTP attempt, recorded only while its lease is held.
+#[derive(Debug, Clone)]
+pub struct AttemptRecord {
+    pub delivery_id: String,
+    pub owner: String,
+    pub attempt: i64,
+    pub started_at: i64,
+    pub duration_ms: i64,
+    pub status_code: Option<i64>,
+    pub error: Option<String>,
+    pub response_excerpt: Option<String>,
+    pub outcome: AttemptOutcome,
+    pub finished_at: i64,
+}
+
+/// Outbox depth of one target, for the `hookgate_outbox_*` gauges.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Backlog {
+    pub target: String,
+    pub pending: i64,
+    pub oldest_created_at: Option<i64>,
+}
+
+/// A stored event, with its raw body and headers.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRow {
+    pub id: String,
+    pub source: String,
+    pub provider_event_id: String,
+    pub event_type: String,
+    pub body_sha256: String,
+    pub body: Vec<u8>,
+    /// JSON array of `[name, value]` pairs.
+    pub headers: String,
+    pub content_type: Option<String>,
+    pub received_at: i64,
+    pub routed: i64,
+}
+
+/// A delivery as operators see it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct DeliveryRow {
+    pub id: String,
+    pub event_id: String,
+    pub target: String,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub last_status_code: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub delivered_at: Option<i64>,
+}
+
+/// One recorded HTTP attempt.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct AttemptRow {
+    pub delivery_id: String,
+    pub attempt: i64,
+    pub started_at: i64,
+    pub duration_ms: i64,
+    pub status_code: Option<i64>,
+    pub error: Option<String>,
+    pub response_excerpt: Option<String>,
+    pub outcome: String,
+}
+
+/// One line of the admin events list.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct EventSummary {
+    pub id: String,
+    pub source: String,
+    pub provider_event_id: String,
+    pub event_type: String,
+    pub received_at: i64,
+    pub size: i64,
+    /// `pending`, `delivered`, `failed` (a delivery is dead) or `unrouted`.
+    pub status: String,
+}
+
+/// Filters of the admin events list; `None` means "any".
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub source: Option<String>,
+    /// A SQL `LIKE` pattern (the admin API turns `*` globs into one).
+    pub type_like: Option<String>,
+    pub status: Option<String>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    /// Only events whose ID sorts before this one (the page cursor).
+    pub before: Option<String>,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryFilter {
+    pub status: Option<String>,
+    pub target: Option<String>,
+    pub before: Option<String>,
+    pub limit: i64,
+}
+
+/// A refused same-ID, different-body request.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ConflictRow {
+    pub id: String,
+    pub source: String,
+    pub provider_event_id: String,
+    pub event_id: String,
+    pub stored_sha256: String,
+    pub received_sha256: String,
+    pub received_at: i64,
+}
+
+/// A count grouped by two keys (target and status, source and nothing...).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct GroupCount {
+    pub key: String,
+    pub sub: String,
+    pub count: i64,
+}
+
+/// Attempts of one target and how many of them succeeded.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct AttemptTotals {
+    pub target: String,
+    pub attempts: i64,
+    pub succeeded: i64,
+}
+
+/// The latest failed attempt of a target.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct LastError {
+    pub error: Option<String>,
+    pub status_code: Option<i64>,
+    pub at: i64,
+}
+
+/// What retrying one delivery found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RetryOutcome {
+    Requeued,
+    NotDead(String),
+    NotFound,
+}
+
+/// Counts for tests and operators.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub events: i64,
+    pub deliveries: i64,
+    pub attempts: i64,
+    pub conflicts: i64,
+}

@@ -1,0 +1,225 @@
+//! Write operations shared by both backends, each run on one connection
+//! inside a transaction its caller opened (and commits or abandons).
+//!
+//! `write_ops!(ConnectionType)` expands into free functions taking
+//! `&mut ConnectionType`. None of them begins, commits or rolls back: on
+//! SQLite the writer task batches many of them into one `BEGIN IMMEDIATE` ..
+//! `COMMIT`, on Postgres [`super::postgres`] wraps them the same way.
+
+macro_rules! write_ops {
+    ($conn:ty) => {
+        use $crate::store::{sql, AttemptRecord, IngestOutcome, NewEvent, Result, RetryOutcome};
+
+        /// Several events: each gets its own outcome, exactly as if ingested
+        /// alone in order (a repeat within `events` is a duplicate of the
+        /// earlier one).
+        pub(crate) async fn ingest(
+            conn: &mut $conn,
+            events: &[NewEvent],
+        ) -> Result<Vec<IngestOutcome>> {
+            let mut outcomes = Vec::with_capacity(events.len());
+            for event in events {
+                let inserted = sqlx::query(sql::INSERT_EVENT)
+                    .bind(event.id.as_str())
+                    .bind(&event.source)
+                    .bind(&event.provider_event_id)
+                    .bind(&event.event_type)
+                    .bind(&event.body_sha256)
+                    .bind(event.body.as_ref())
+                    .bind(&event.headers)
+                    .bind(&event.content_type)
+                    .bind(event.received_at)
+                    .bind(event.deliveries.len() as i64)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected();
+                let outcome = if inserted == 1 {
+                    for (id, target) in &event.deliveries {
+                        sqlx::query(sql::INSERT_DELIVERY)
+                            .bind(id.as_str())
+                            .bind(event.id.as_str())
+                            .bind(target)
+                            .bind(event.received_at)
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    IngestOutcome::Accepted {
+                        event_id: event.id.to_string(),
+                        deliveries: event.deliveries.len() as i64,
+                    }
+                } else {
+                    existing(conn, event).await?
+                };
+                outcomes.push(outcome);
+            }
+            Ok(outcomes)
+        }
+
+        /// The outcome for an event whose key is already stored: duplicate
+        /// when the body is the same, else a recorded conflict.
+        async fn existing(conn: &mut $conn, event: &NewEvent) -> Result<IngestOutcome> {
+            let (stored_id, stored_sha, routed): (String, String, i64) =
+                sqlx::query_as(sql::FIND_BY_KEY)
+                    .bind(&event.source)
+                    .bind(&event.provider_event_id)
+                    .fetch_one(&mut *conn)
+                    .await?;
+            if stored_sha == event.body_sha256 {
+                return Ok(IngestOutcome::Duplicate {
+                    event_id: stored_id,
+                    deliveries: routed,
+                });
+            }
+            let conflict_id = $crate::ids::ConflictId::generate(event.received_at);
+            sqlx::query(sql::INSERT_CONFLICT)
+                .bind(conflict_id.as_str())
+                .bind(&event.source)
+                .bind(&event.provider_event_id)
+                .bind(&stored_id)
+                .bind(&stored_sha)
+                .bind(&event.body_sha256)
+                .bind(event.body.as_ref())
+                .bind(&event.headers)
+                .bind(event.received_at)
+                .execute(&mut *conn)
+                .await?;
+            Ok(IngestOutcome::Conflict {
+                event_id: stored_id,
+                conflict_id: conflict_id.to_string(),
+            })
+        }
+
+        /// Records an attempt and its outcome; `false` (nothing written) when
+        /// the lease is no longer ours.
+        pub(crate) async fn record(conn: &mut $conn, rec: &AttemptRecord) -> Result<bool> {
+            let updated = sqlx::query(sql::RECORD_DELIVERY)
+                .bind(rec.outcome.delivery_status())
+                .bind(rec.outcome.next_attempt_at(rec.finished_at))
+                .bind(rec.status_code)
+                .bind(&rec.error)
+                .bind(rec.finished_at)
+                .bind(&rec.delivery_id)
+                .bind(&rec.owner)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+            if updated == 0 {
+                return Ok(false);
+            }
+            sqlx::query(sql::INSERT_ATTEMPT)
+                .bind(&rec.delivery_id)
+                .bind(rec.attempt)
+                .bind(rec.started_at)
+                .bind(rec.duration_ms)
+                .bind(rec.status_code)
+                .bind(&rec.error)
+                .bind(&rec.response_excerpt)
+                .bind(rec.outcome.as_str())
+                .execute(&mut *conn)
+                .await?;
+            Ok(true)
+        }
+
+        pub(crate) async fn release(
+            conn: &mut $conn,
+            owner: &str,
+            delivery_ids: &[String],
+        ) -> Result<u64> {
+            if delivery_ids.is_empty() {
+                return Ok(0);
+            }
+            let query = format!(
+                "{}{}",
+                sql::RELEASE,
+                sql::placeholders(2, delivery_ids.len())
+            );
+            let mut q = sqlx::query(&query).bind(owner);
+            for id in delivery_ids {
+                q = q.bind(id);
+            }
+            Ok(q.execute(&mut *conn).await?.rows_affected())
+        }
+
+        pub(crate) async fn add_deliveries(
+            conn: &mut $conn,
+            event_id: &str,
+            deliveries: &[($crate::ids::DeliveryId, String)],
+            now: i64,
+        ) -> Result<()> {
+            for (id, target) in deliveries {
+                sqlx::query(sql::INSERT_DELIVERY)
+                    .bind(id.as_str())
+                    .bind(event_id)
+                    .bind(target)
+                    .bind(now)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Ok(())
+        }
+
+        pub(crate) async fn retry_delivery(
+            conn: &mut $conn,
+            delivery_id: &str,
+            now: i64,
+        ) -> Result<RetryOutcome> {
+            let updated = sqlx::query(sql::RETRY_ONE)
+                .bind(delivery_id)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+            if updated == 1 {
+                return Ok(RetryOutcome::Requeued);
+            }
+            let status: Option<String> = sqlx::query_scalar(sql::DELIVERY_STATUS)
+                .bind(delivery_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+            Ok(match status {
+                Some(s) => RetryOutcome::NotDead(s),
+                None => RetryOutcome::NotFound,
+            })
+        }
+
+        pub(crate) async fn retry_dead(
+            conn: &mut $conn,
+            target: Option<&str>,
+            now: i64,
+        ) -> Result<u64> {
+            Ok(sqlx::query(sql::RETRY_DEAD)
+                .bind(now)
+                .bind(target)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected())
+        }
+
+        pub(crate) async fn prune(conn: &mut $conn, cutoff: i64, batch: i64) -> Result<u64> {
+            let events = sqlx::query(sql::PRUNE_EVENTS)
+                .bind(cutoff)
+                .bind(batch)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+            let conflicts = sqlx::query(sql::PRUNE_CONFLICTS)
+                .bind(cutoff)
+                .bind(batch)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+            Ok(events + conflicts)
+        }
+
+        /// A real write, so that committing it proves the store takes writes.
+        pub(crate) async fn probe(conn: &mut $conn, now: i64) -> Result<()> {
+            sqlx::query(sql::HEARTBEAT)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
+        }
+    };
+}
+
+pub(crate) use write_ops;
