@@ -117,8 +117,9 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Whether a write commits now: the writer's latest batch went through
-    /// and a heartbeat write commits.
+    /// Whether a write commits now: a heartbeat write commits, and the
+    /// latest batch that carried data committed (or failed over ten seconds
+    /// ago, so an idle store does not stay unready for ever).
     pub async fn probe(&self) -> Result<()> {
         self.write(|r| Job::Probe(now_ms(), r)).await?;
         if self.health.writes_ok(now_ms()) {

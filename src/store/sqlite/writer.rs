@@ -135,7 +135,8 @@ impl Job {
 /// What `/readyz` knows about the writer without waiting for it.
 #[derive(Debug, Default)]
 pub struct Health {
-    /// Whether the latest batch committed.
+    /// Whether the latest batch that carried data (not only a heartbeat
+    /// or a claim) committed.
     last_ok: AtomicBool,
     /// When a batch last failed (epoch ms, 0 = never).
     last_failure_at: AtomicI64,
@@ -205,6 +206,12 @@ impl Writer {
 
     /// Runs `batch` in one transaction and answers every job in it.
     async fn commit_batch(&mut self, batch: &mut Vec<Job>) {
+        // A heartbeat or an empty claim can commit on a full disk (they need
+        // no new space), so only batches carrying data speak for health;
+        // any failure speaks against it.
+        let carries_data = batch
+            .iter()
+            .any(|j| !matches!(j, Job::Probe(..) | Job::Claim(..)));
         if self.conn.is_none() {
             match self.options.connect().await {
                 Ok(conn) => self.conn = Some(conn),
@@ -233,7 +240,9 @@ impl Writer {
         };
         match result {
             Ok(()) => {
-                self.health.committed();
+                if carries_data {
+                    self.health.committed();
+                }
                 for answer in answers {
                     answer.send();
                 }
