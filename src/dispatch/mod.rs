@@ -1,13 +1,14 @@
 //! The outbox dispatcher: claim -> send -> record.
 //!
-//! 1. **Claim.** Per target, up to its free `max_in_flight` slots of due
-//!    deliveries are leased in one short statement (`locked_until`, a fresh
-//!    owner token per claim, the attempt count raised). No transaction stays
-//!    open.
+//! 1. **Claim.** For every target with free `max_in_flight` slots, up to
+//!    that many due deliveries are leased, all targets in one short
+//!    transaction (`locked_until`, a fresh owner token per claim, the attempt
+//!    count raised). No transaction stays open.
 //! 2. **Send.** Each leased delivery is POSTed by its own task; the HTTP call
 //!    happens outside any transaction.
-//! 3. **Record.** One short write stores the attempt and the outcome, and only
-//!    if the lease is still ours. A process that dies between send and record
+//! 3. **Record.** Finished attempts queue for one recorder task, which
+//!    stores every attempt waiting, with its outcome, in one transaction, and
+//!    only where the lease is still ours. A process that dies between send and record
 //!    leaves a lease that expires, and the delivery is sent again with the
 //!    same `webhook-id`: the only way a target sees a repeat.
 //!
@@ -19,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -37,8 +38,15 @@ struct Target {
     slots: Arc<Semaphore>,
 }
 
+/// A finished attempt waiting for the recorder, and where its answer goes.
+type RecordJob = (AttemptRecord, oneshot::Sender<crate::store::Result<bool>>);
+
+/// Most attempts recorded in one transaction.
+const RECORD_BATCH: usize = 512;
+
 pub struct Dispatcher {
     store: Arc<Store>,
+    records: mpsc::Sender<RecordJob>,
     targets: Vec<Arc<Target>>,
     client: reqwest::Client,
     wake: Arc<Notify>,
@@ -72,8 +80,12 @@ impl Dispatcher {
             .build()
             .map_err(|e| ConfigError::new("targets", format!("HTTP client: {e}")))?;
         let settings = config.dispatcher.clone();
+        let in_flight: usize = targets.iter().map(|t| t.spec.max_in_flight as usize).sum();
+        let (records, queue) = mpsc::channel(in_flight.max(1));
+        tokio::spawn(record_loop(store.clone(), queue));
         Ok(Dispatcher {
             store,
+            records,
             targets,
             client,
             wake,
@@ -98,26 +110,43 @@ impl Dispatcher {
         )
     }
 
-    /// Leases due deliveries of one target, at most `limit`.
-    async fn claim(
+    /// Leases due deliveries for every target with free slots (at most
+    /// `cap` each), all in one transaction. Returns each target with its
+    /// owner token and leased deliveries.
+    async fn claim_all(
         &self,
-        target: &Target,
-        limit: usize,
-    ) -> crate::store::Result<(String, Vec<Claimed>)> {
-        let owner = self.owner_token();
+        cap: usize,
+    ) -> crate::store::Result<Vec<(&Arc<Target>, String, Vec<Claimed>)>> {
         let now = now_ms();
-        let lease = target.spec.timeout.as_millis() as i64 + self.settings.lease_margin_ms as i64;
-        let claimed = self
-            .store
-            .claim(&ClaimRequest {
-                target: &target.spec.name,
-                limit: limit as i64,
-                now,
-                lease_until: now + lease,
-                owner: &owner,
+        let wanted: Vec<(&Arc<Target>, String, usize)> = self
+            .targets
+            .iter()
+            .filter_map(|t| {
+                let free = t.slots.available_permits().min(cap);
+                (free > 0).then(|| (t, self.owner_token(), free))
             })
-            .await?;
-        Ok((owner, claimed))
+            .collect();
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let requests: Vec<ClaimRequest<'_>> = wanted
+            .iter()
+            .map(|(t, owner, limit)| ClaimRequest {
+                target: &t.spec.name,
+                limit: *limit as i64,
+                now,
+                lease_until: now
+                    + t.spec.timeout.as_millis() as i64
+                    + self.settings.lease_margin_ms as i64,
+                owner,
+            })
+            .collect();
+        let leased = self.store.claim_many(&requests).await?;
+        Ok(wanted
+            .into_iter()
+            .zip(leased)
+            .map(|((t, owner, _), batch)| (t, owner, batch))
+            .collect())
     }
 
     /// One step for tests and tools: claims every due delivery that fits in
@@ -126,12 +155,7 @@ impl Dispatcher {
     pub async fn run_once(self: &Arc<Self>) -> crate::store::Result<usize> {
         let tracker = TaskTracker::new();
         let mut attempted = 0;
-        for target in &self.targets {
-            let free = target.slots.available_permits();
-            if free == 0 {
-                continue;
-            }
-            let (owner, batch) = self.claim(target, free).await?;
+        for (target, owner, batch) in self.claim_all(usize::MAX).await? {
             attempted += batch.len();
             self.spawn_attempts(&tracker, target, &owner, batch, &CancellationToken::new());
         }
@@ -147,26 +171,21 @@ impl Dispatcher {
         let abort = CancellationToken::new();
         tracing::info!(targets = self.targets.len(), "dispatcher started");
         while !stop.is_cancelled() {
+            let limit = self.settings.batch_size as usize;
             let mut more_due = false;
-            let mut failed = false;
-            for target in &self.targets {
-                let free = target.slots.available_permits();
-                if free == 0 {
-                    continue;
-                }
-                let limit = free.min(self.settings.batch_size as usize);
-                match self.claim(target, limit).await {
-                    Ok((owner, batch)) => {
-                        more_due |= batch.len() == limit;
+            match self.claim_all(limit).await {
+                Ok(leased) => {
+                    for (target, owner, batch) in leased {
+                        // A full lease means more may be due; a target
+                        // whose slots are all taken is woken when one frees.
+                        more_due |= batch.len() == limit.min(target.spec.max_in_flight as usize)
+                            && target.slots.available_permits() > batch.len();
                         self.spawn_attempts(&tracker, target, &owner, batch, &abort);
                     }
-                    Err(e) => {
-                        tracing::warn!(target = %target.spec.name, error = %e, "claiming deliveries failed");
-                        failed = true;
-                    }
                 }
+                Err(e) => tracing::warn!(error = %e, "claiming deliveries failed"),
             }
-            if more_due && !failed {
+            if more_due {
                 continue;
             }
             tokio::select! {
@@ -276,17 +295,28 @@ impl Dispatcher {
             outcome,
             finished_at,
         };
-        match record_with_retries(&this.store, &record).await {
+        let (reply, answer) = oneshot::channel();
+        let recorded = match this.records.send((record, reply)).await {
+            Ok(()) => answer.await.unwrap_or_else(|_| {
+                Err(crate::store::Error::Unavailable(
+                    "the recorder stopped".into(),
+                ))
+            }),
+            Err(_) => Err(crate::store::Error::Unavailable(
+                "the recorder stopped".into(),
+            )),
+        };
+        match recorded {
             Ok(true) => {
                 metrics::counter!("hookgate_deliveries_total", "target" => name, "outcome" => outcome.as_str())
                     .increment(1);
             }
             Ok(false) => tracing::warn!(
-                delivery_id = %record.delivery_id,
+                delivery_id = %delivery.delivery_id,
                 "lease lost before the outcome was recorded; another dispatcher owns this delivery"
             ),
             Err(e) => tracing::error!(
-                delivery_id = %record.delivery_id,
+                delivery_id = %delivery.delivery_id,
                 error = %e,
                 "recording the attempt failed; the delivery is sent again when its lease expires"
             ),
@@ -296,16 +326,40 @@ impl Dispatcher {
     }
 }
 
-/// Records an attempt, retrying a few times over about two seconds while the
+/// The recorder: takes every finished attempt waiting and records them in
+/// one transaction, answering each attempt task after the commit.
+async fn record_loop(store: Arc<Store>, mut queue: mpsc::Receiver<RecordJob>) {
+    let mut batch = Vec::with_capacity(RECORD_BATCH);
+    while queue.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+        let (records, replies): (Vec<AttemptRecord>, Vec<_>) = batch.drain(..).unzip();
+        match record_with_retries(&store, &records).await {
+            Ok(kept) => {
+                for (reply, kept) in replies.into_iter().zip(kept) {
+                    let _ = reply.send(Ok(kept));
+                }
+            }
+            Err(e) => {
+                for reply in replies {
+                    let _ = reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// Records attempts, retrying a few times over about two seconds while the
 /// store is unavailable: a blip between the target's answer and the record
-/// would otherwise make the delivery go out again when its lease expires.
-async fn record_with_retries(store: &Store, record: &AttemptRecord) -> crate::store::Result<bool> {
+/// would otherwise make the deliveries go out again when their leases expire.
+async fn record_with_retries(
+    store: &Store,
+    records: &[AttemptRecord],
+) -> crate::store::Result<Vec<bool>> {
     let mut waits = [200u64, 600, 1200].into_iter();
     loop {
-        match store.record(record).await {
+        match store.record_many(records).await {
             Err(crate::store::Error::Unavailable(e)) => match waits.next() {
                 Some(ms) => {
-                    tracing::warn!(delivery_id = %record.delivery_id, error = %e, "recording the attempt failed; trying again");
+                    tracing::warn!(attempts = records.len(), error = %e, "recording attempts failed; trying again");
                     tokio::time::sleep(Duration::from_millis(ms)).await;
                 }
                 None => return Err(crate::store::Error::Unavailable(e)),

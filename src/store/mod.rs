@@ -95,13 +95,27 @@ impl Store {
 
     /// Leases up to `limit` due deliveries of one target.
     pub async fn claim(&self, req: &ClaimRequest<'_>) -> Result<Vec<Claimed>> {
-        both!(self, s => s.claim(req).await)
+        let mut leased = self.claim_many(std::slice::from_ref(req)).await?;
+        Ok(leased.pop().unwrap_or_default())
+    }
+
+    /// [`Store::claim`] for several targets in one transaction; answers in
+    /// the order of `requests`.
+    pub async fn claim_many(&self, requests: &[ClaimRequest<'_>]) -> Result<Vec<Vec<Claimed>>> {
+        both!(self, s => s.claim_many(requests).await)
     }
 
     /// Records an attempt and its outcome; `false` when the lease was lost
     /// (the delivery belongs to someone else now) and nothing was written.
     pub async fn record(&self, rec: &AttemptRecord) -> Result<bool> {
-        both!(self, s => s.record(rec).await)
+        let kept = self.record_many(std::slice::from_ref(rec)).await?;
+        Ok(kept.first().copied().unwrap_or(false))
+    }
+
+    /// [`Store::record`] for several attempts in one transaction; answers in
+    /// the order of `records`.
+    pub async fn record_many(&self, records: &[AttemptRecord]) -> Result<Vec<bool>> {
+        both!(self, s => s.record_many(records).await)
     }
 
     /// Gives unsent leased deliveries back (shutdown), undoing their attempt

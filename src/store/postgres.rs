@@ -98,7 +98,8 @@ impl PostgresStore {
         in_tx(&self.reader, async |c| ops::ingest(c, events).await).await
     }
 
-    pub async fn claim(&self, req: &ClaimRequest<'_>) -> Result<Vec<Claimed>> {
+    /// Leases for several targets in one transaction.
+    pub async fn claim_many(&self, requests: &[ClaimRequest<'_>]) -> Result<Vec<Vec<Claimed>>> {
         const CLAIM: &str =
             "WITH due AS (SELECT id FROM deliveries WHERE target = $4 AND status = 'pending' \
              AND next_attempt_at <= $3 AND locked_until <= $3 ORDER BY next_attempt_at LIMIT $5 \
@@ -110,20 +111,26 @@ impl PostgresStore {
              e.event_type, e.provider_event_id, e.content_type, e.body \
              FROM leased l JOIN events e ON e.id = l.event_id";
         in_tx(&self.reader, async |c| {
-            Ok(sqlx::query_as::<_, Claimed>(CLAIM)
-                .bind(req.lease_until)
-                .bind(req.owner)
-                .bind(req.now)
-                .bind(req.target)
-                .bind(req.limit)
-                .fetch_all(&mut *c)
-                .await?)
+            let mut leased = Vec::with_capacity(requests.len());
+            for req in requests {
+                leased.push(
+                    sqlx::query_as::<_, Claimed>(CLAIM)
+                        .bind(req.lease_until)
+                        .bind(req.owner)
+                        .bind(req.now)
+                        .bind(req.target)
+                        .bind(req.limit)
+                        .fetch_all(&mut *c)
+                        .await?,
+                );
+            }
+            Ok(leased)
         })
         .await
     }
 
-    pub async fn record(&self, rec: &AttemptRecord) -> Result<bool> {
-        in_tx(&self.reader, async |c| ops::record(c, rec).await).await
+    pub async fn record_many(&self, records: &[AttemptRecord]) -> Result<Vec<bool>> {
+        in_tx(&self.reader, async |c| ops::record(c, records).await).await
     }
 
     pub async fn release(&self, owner: &str, delivery_ids: &[String]) -> Result<u64> {

@@ -1,13 +1,104 @@
 //! The SQL both backends share. Placeholders are `$n`, which SQLite also
 //! understands.
+//!
+//! Batched writes use multi-row statements. Their text depends on the row
+//! count, so batches are cut into power-of-two chunks ([`chunks`]) and each
+//! size's text is built once ([`Multi`]): the connections' prepared-statement
+//! caches then hold a handful of statements, not one per batch size.
 
-pub const INSERT_EVENT: &str = "INSERT INTO events (id, source, provider_event_id, event_type, \
-    body_sha256, body, headers, content_type, received_at, routed) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-    ON CONFLICT (source, provider_event_id) DO NOTHING";
-pub const INSERT_DELIVERY: &str = "INSERT INTO deliveries (id, event_id, target, status, \
-    attempts, next_attempt_at, locked_until, created_at, updated_at) \
-    VALUES ($1, $2, $3, 'pending', 0, $4, 0, $4, $4)";
+use std::sync::OnceLock;
+
+/// Rows in the largest multi-row chunk.
+pub const CHUNK_MAX: usize = 64;
+const SIZES: usize = CHUNK_MAX.trailing_zeros() as usize + 1;
+
+/// A multi-row statement: `head`, then `rows` tuples of `cols` placeholders,
+/// then `tail`, with its text cached per power-of-two row count.
+pub struct Multi {
+    head: &'static str,
+    cols: usize,
+    tail: &'static str,
+    texts: [OnceLock<String>; SIZES],
+}
+
+impl Multi {
+    pub const fn new(head: &'static str, cols: usize, tail: &'static str) -> Multi {
+        Multi {
+            head,
+            cols,
+            tail,
+            texts: [const { OnceLock::new() }; SIZES],
+        }
+    }
+
+    /// The statement for `rows` rows (a power of two up to [`CHUNK_MAX`]).
+    pub fn text(&self, rows: usize) -> &str {
+        debug_assert!(rows.is_power_of_two() && rows <= CHUNK_MAX);
+        self.texts[rows.trailing_zeros() as usize].get_or_init(|| {
+            let tuples: Vec<String> = (0..rows)
+                .map(|r| placeholders(1 + r * self.cols, self.cols))
+                .collect();
+            format!("{}{}{}", self.head, tuples.join(", "), self.tail)
+        })
+    }
+}
+
+/// `items` cut into chunks of power-of-two sizes, largest first, none above
+/// [`CHUNK_MAX`].
+pub fn chunks<T>(mut items: &[T]) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        if items.is_empty() {
+            return None;
+        }
+        let n = items.len().min(CHUNK_MAX);
+        let size = 1 << (usize::BITS - 1 - n.leading_zeros());
+        let (chunk, rest) = items.split_at(size);
+        items = rest;
+        Some(chunk)
+    })
+}
+
+/// New events; returns the IDs of the rows inserted (a key already stored,
+/// or repeated earlier in the statement, inserts nothing).
+pub static INSERT_EVENTS: Multi = Multi::new(
+    "INSERT INTO events (id, source, provider_event_id, event_type, body_sha256, body, \
+     headers, content_type, received_at, routed) VALUES ",
+    10,
+    " ON CONFLICT (source, provider_event_id) DO NOTHING RETURNING id",
+);
+
+/// New pending deliveries: (id, event_id, target, created_at).
+pub static INSERT_DELIVERIES: Multi = Multi::new(
+    "INSERT INTO deliveries (id, event_id, target, status, attempts, next_attempt_at, \
+     locked_until, created_at, updated_at) \
+     SELECT column1, column2, column3, 'pending', 0, column4, 0, column4, column4 FROM (VALUES ",
+    4,
+    ") AS v",
+);
+
+/// Attempt outcomes: (id, owner, status, next_attempt_at, status_code,
+/// error, finished_at). Only deliveries whose lease is still held by that
+/// owner are updated; their IDs are returned.
+pub static RECORD_DELIVERIES: Multi = Multi::new(
+    "UPDATE deliveries SET status = v.column3, next_attempt_at = v.column4, \
+     locked_until = 0, lock_owner = NULL, last_status_code = v.column5, \
+     last_error = v.column6, updated_at = v.column7, \
+     delivered_at = CASE WHEN v.column3 = 'delivered' THEN v.column7 ELSE deliveries.delivered_at END \
+     FROM (VALUES ",
+    7,
+    ") AS v WHERE deliveries.id = v.column1 AND deliveries.lock_owner = v.column2 \
+     AND deliveries.status = 'pending' RETURNING deliveries.id",
+);
+
+/// Attempt rows: (delivery_id, attempt, started_at, duration_ms,
+/// status_code, error, response_excerpt, outcome).
+pub static INSERT_ATTEMPTS: Multi = Multi::new(
+    "INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, \
+     response_excerpt, outcome) VALUES ",
+    8,
+    "",
+);
+
 pub const FIND_BY_KEY: &str =
     "SELECT id, body_sha256, routed FROM events WHERE source = $1 AND provider_event_id = $2";
 pub const INSERT_CONFLICT: &str = "INSERT INTO conflicts (id, source, provider_event_id, \
@@ -17,13 +108,6 @@ pub const CLAIMED_ROWS: &str = "SELECT d.id AS delivery_id, d.event_id, d.target
     d.attempts AS attempt, e.source, e.event_type, e.provider_event_id, e.content_type, e.body \
     FROM deliveries d JOIN events e ON e.id = d.event_id \
     WHERE d.lock_owner = $1 AND d.id IN ";
-pub const RECORD_DELIVERY: &str = "UPDATE deliveries SET status = $1, next_attempt_at = $2, \
-    locked_until = 0, lock_owner = NULL, last_status_code = $3, last_error = $4, \
-    updated_at = $5, delivered_at = CASE WHEN $1 = 'delivered' THEN $5 ELSE delivered_at END \
-    WHERE id = $6 AND lock_owner = $7 AND status = 'pending'";
-pub const INSERT_ATTEMPT: &str = "INSERT INTO attempts (delivery_id, attempt, started_at, \
-    duration_ms, status_code, error, response_excerpt, outcome) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 pub const RELEASE: &str = "UPDATE deliveries SET locked_until = 0, lock_owner = NULL, \
     attempts = attempts - 1 WHERE lock_owner = $1 AND status = 'pending' AND id IN ";
 pub const BACKLOG: &str = "SELECT target, COUNT(*) AS pending, MIN(created_at) AS \
@@ -99,3 +183,33 @@ pub fn placeholders(first: usize, n: usize) -> String {
 /// Readiness probe: a one-row upsert that must reach the disk to commit.
 pub const HEARTBEAT: &str = "INSERT INTO heartbeat (id, at) VALUES (1, $1) \
     ON CONFLICT (id) DO UPDATE SET at = excluded.at";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_are_powers_of_two_largest_first_and_cover_everything() {
+        for n in 0..300usize {
+            let items: Vec<usize> = (0..n).collect();
+            let sizes: Vec<usize> = chunks(&items).map(<[usize]>::len).collect();
+            assert_eq!(sizes.iter().sum::<usize>(), n, "{n}: every item once");
+            assert!(sizes.iter().all(|s| s.is_power_of_two() && *s <= CHUNK_MAX));
+            assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "{n}: {sizes:?}");
+            let flat: Vec<usize> = chunks(&items).flatten().copied().collect();
+            assert_eq!(flat, items, "{n}: in order");
+        }
+    }
+
+    #[test]
+    fn multi_row_text_has_one_tuple_per_row() {
+        let text = INSERT_ATTEMPTS.text(4);
+        assert!(
+            text.ends_with("($25, $26, $27, $28, $29, $30, $31, $32)"),
+            "{text}"
+        );
+        assert_eq!(text.matches('(').count(), 1 + 4);
+        // Cached: the same text each time.
+        assert!(std::ptr::eq(text, INSERT_ATTEMPTS.text(4)));
+    }
+}

@@ -12,47 +12,67 @@ macro_rules! write_ops {
 
         /// Several events: each gets its own outcome, exactly as if ingested
         /// alone in order (a repeat within `events` is a duplicate of the
-        /// earlier one).
+        /// earlier one). Multi-row statements: one per chunk of events, one
+        /// per chunk of their deliveries.
         pub(crate) async fn ingest(
             conn: &mut $conn,
             events: &[NewEvent],
         ) -> Result<Vec<IngestOutcome>> {
+            let mut inserted = std::collections::HashSet::with_capacity(events.len());
+            for chunk in sql::chunks(events) {
+                let mut q = sqlx::query_scalar::<_, String>(sql::INSERT_EVENTS.text(chunk.len()));
+                for event in chunk {
+                    q = q
+                        .bind(event.id.as_str())
+                        .bind(&event.source)
+                        .bind(&event.provider_event_id)
+                        .bind(&event.event_type)
+                        .bind(&event.body_sha256)
+                        .bind(event.body.as_ref())
+                        .bind(&event.headers)
+                        .bind(&event.content_type)
+                        .bind(event.received_at)
+                        .bind(event.deliveries.len() as i64);
+                }
+                inserted.extend(q.fetch_all(&mut *conn).await?);
+            }
+            let deliveries: Vec<(&str, &str, &str, i64)> = events
+                .iter()
+                .filter(|e| inserted.contains(e.id.as_str()))
+                .flat_map(|e| {
+                    e.deliveries.iter().map(move |(id, target)| {
+                        (id.as_str(), e.id.as_str(), target.as_str(), e.received_at)
+                    })
+                })
+                .collect();
+            insert_deliveries(conn, &deliveries).await?;
             let mut outcomes = Vec::with_capacity(events.len());
             for event in events {
-                let inserted = sqlx::query(sql::INSERT_EVENT)
-                    .bind(event.id.as_str())
-                    .bind(&event.source)
-                    .bind(&event.provider_event_id)
-                    .bind(&event.event_type)
-                    .bind(&event.body_sha256)
-                    .bind(event.body.as_ref())
-                    .bind(&event.headers)
-                    .bind(&event.content_type)
-                    .bind(event.received_at)
-                    .bind(event.deliveries.len() as i64)
-                    .execute(&mut *conn)
-                    .await?
-                    .rows_affected();
-                let outcome = if inserted == 1 {
-                    for (id, target) in &event.deliveries {
-                        sqlx::query(sql::INSERT_DELIVERY)
-                            .bind(id.as_str())
-                            .bind(event.id.as_str())
-                            .bind(target)
-                            .bind(event.received_at)
-                            .execute(&mut *conn)
-                            .await?;
-                    }
+                outcomes.push(if inserted.contains(event.id.as_str()) {
                     IngestOutcome::Accepted {
                         event_id: event.id.to_string(),
                         deliveries: event.deliveries.len() as i64,
                     }
                 } else {
                     existing(conn, event).await?
-                };
-                outcomes.push(outcome);
+                });
             }
             Ok(outcomes)
+        }
+
+        /// Pending deliveries: (id, event_id, target, created_at).
+        async fn insert_deliveries(
+            conn: &mut $conn,
+            rows: &[(&str, &str, &str, i64)],
+        ) -> Result<()> {
+            for chunk in sql::chunks(rows) {
+                let mut q = sqlx::query(sql::INSERT_DELIVERIES.text(chunk.len()));
+                for (id, event_id, target, at) in chunk {
+                    q = q.bind(*id).bind(*event_id).bind(*target).bind(*at);
+                }
+                q.execute(&mut *conn).await?;
+            }
+            Ok(())
         }
 
         /// The outcome for an event whose key is already stored: duplicate
@@ -89,35 +109,51 @@ macro_rules! write_ops {
             })
         }
 
-        /// Records an attempt and its outcome; `false` (nothing written) when
-        /// the lease is no longer ours.
-        pub(crate) async fn record(conn: &mut $conn, rec: &AttemptRecord) -> Result<bool> {
-            let updated = sqlx::query(sql::RECORD_DELIVERY)
-                .bind(rec.outcome.delivery_status())
-                .bind(rec.outcome.next_attempt_at(rec.finished_at))
-                .bind(rec.status_code)
-                .bind(&rec.error)
-                .bind(rec.finished_at)
-                .bind(&rec.delivery_id)
-                .bind(&rec.owner)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
-            if updated == 0 {
-                return Ok(false);
+        /// Records attempts and their outcomes. For each record, `false`
+        /// (nothing written for it) when its lease is no longer ours.
+        pub(crate) async fn record(
+            conn: &mut $conn,
+            records: &[AttemptRecord],
+        ) -> Result<Vec<bool>> {
+            let mut updated = std::collections::HashSet::with_capacity(records.len());
+            for chunk in sql::chunks(records) {
+                let mut q =
+                    sqlx::query_scalar::<_, String>(sql::RECORD_DELIVERIES.text(chunk.len()));
+                for rec in chunk {
+                    q = q
+                        .bind(&rec.delivery_id)
+                        .bind(&rec.owner)
+                        .bind(rec.outcome.delivery_status())
+                        .bind(rec.outcome.next_attempt_at(rec.finished_at))
+                        .bind(rec.status_code)
+                        .bind(&rec.error)
+                        .bind(rec.finished_at);
+                }
+                updated.extend(q.fetch_all(&mut *conn).await?);
             }
-            sqlx::query(sql::INSERT_ATTEMPT)
-                .bind(&rec.delivery_id)
-                .bind(rec.attempt)
-                .bind(rec.started_at)
-                .bind(rec.duration_ms)
-                .bind(rec.status_code)
-                .bind(&rec.error)
-                .bind(&rec.response_excerpt)
-                .bind(rec.outcome.as_str())
-                .execute(&mut *conn)
-                .await?;
-            Ok(true)
+            let kept: Vec<&AttemptRecord> = records
+                .iter()
+                .filter(|r| updated.contains(&r.delivery_id))
+                .collect();
+            for chunk in sql::chunks(&kept) {
+                let mut q = sqlx::query(sql::INSERT_ATTEMPTS.text(chunk.len()));
+                for rec in chunk {
+                    q = q
+                        .bind(&rec.delivery_id)
+                        .bind(rec.attempt)
+                        .bind(rec.started_at)
+                        .bind(rec.duration_ms)
+                        .bind(rec.status_code)
+                        .bind(&rec.error)
+                        .bind(&rec.response_excerpt)
+                        .bind(rec.outcome.as_str());
+                }
+                q.execute(&mut *conn).await?;
+            }
+            Ok(records
+                .iter()
+                .map(|r| updated.contains(&r.delivery_id))
+                .collect())
         }
 
         pub(crate) async fn release(
@@ -146,16 +182,11 @@ macro_rules! write_ops {
             deliveries: &[($crate::ids::DeliveryId, String)],
             now: i64,
         ) -> Result<()> {
-            for (id, target) in deliveries {
-                sqlx::query(sql::INSERT_DELIVERY)
-                    .bind(id.as_str())
-                    .bind(event_id)
-                    .bind(target)
-                    .bind(now)
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            Ok(())
+            let rows: Vec<(&str, &str, &str, i64)> = deliveries
+                .iter()
+                .map(|(id, target)| (id.as_str(), event_id, target.as_str(), now))
+                .collect();
+            insert_deliveries(conn, &rows).await
         }
 
         pub(crate) async fn retry_delivery(

@@ -149,19 +149,26 @@ impl SqliteStore {
         Ok(outcomes)
     }
 
-    pub async fn claim(&self, req: &ClaimRequest<'_>) -> Result<Vec<Claimed>> {
-        let job = ClaimJob {
-            target: req.target.to_string(),
-            limit: req.limit,
-            now: req.now,
-            lease_until: req.lease_until,
-            owner: req.owner.to_string(),
-        };
-        self.write(|r| Job::Claim(job, r)).await
+    /// Leases for several targets in one job, so they share one commit.
+    pub async fn claim_many(&self, requests: &[ClaimRequest<'_>]) -> Result<Vec<Vec<Claimed>>> {
+        let jobs = requests
+            .iter()
+            .map(|req| ClaimJob {
+                target: req.target.to_string(),
+                limit: req.limit,
+                now: req.now,
+                lease_until: req.lease_until,
+                owner: req.owner.to_string(),
+            })
+            .collect();
+        self.write(|r| Job::Claim(jobs, r)).await
     }
 
-    pub async fn record(&self, rec: &AttemptRecord) -> Result<bool> {
-        self.write(|r| Job::Record(rec.clone(), r)).await
+    pub async fn record_many(&self, records: &[AttemptRecord]) -> Result<Vec<bool>> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write(|r| Job::Record(records.to_vec(), r)).await
     }
 
     pub async fn release(&self, owner: &str, delivery_ids: &[String]) -> Result<u64> {

@@ -57,8 +57,9 @@ pub struct ClaimJob {
 /// One write waiting for the writer, with where its answer goes.
 pub enum Job {
     Ingest(NewEvent, Reply<IngestOutcome>),
-    Claim(ClaimJob, Reply<Vec<Claimed>>),
-    Record(AttemptRecord, Reply<bool>),
+    /// Leases for several targets at once, answered in the same order.
+    Claim(Vec<ClaimJob>, Reply<Vec<Vec<Claimed>>>),
+    Record(Vec<AttemptRecord>, Reply<Vec<bool>>),
     Release(String, Vec<String>, Reply<u64>),
     AddDeliveries(String, Vec<(DeliveryId, String)>, i64, Reply<()>),
     RetryDelivery(String, i64, Reply<RetryOutcome>),
@@ -72,8 +73,8 @@ pub enum Job {
 /// A job's result, held until the batch's commit decides whether it stands.
 enum Answer {
     Ingest(Reply<IngestOutcome>, IngestOutcome),
-    Claim(Reply<Vec<Claimed>>, Vec<Claimed>),
-    Bool(Reply<bool>, bool),
+    Claim(Reply<Vec<Vec<Claimed>>>, Vec<Vec<Claimed>>),
+    Record(Reply<Vec<bool>>, Vec<bool>),
     Count(Reply<u64>, u64),
     Unit(Reply<()>),
     Retry(Reply<RetryOutcome>, RetryOutcome),
@@ -84,7 +85,7 @@ impl Answer {
         match self {
             Answer::Ingest(r, v) => drop(r.send(Ok(v))),
             Answer::Claim(r, v) => drop(r.send(Ok(v))),
-            Answer::Bool(r, v) => drop(r.send(Ok(v))),
+            Answer::Record(r, v) => drop(r.send(Ok(v))),
             Answer::Count(r, v) => drop(r.send(Ok(v))),
             Answer::Unit(r) => drop(r.send(Ok(()))),
             Answer::Retry(r, v) => drop(r.send(Ok(v))),
@@ -95,7 +96,7 @@ impl Answer {
         match self {
             Answer::Ingest(r, _) => drop(r.send(Err(e.clone()))),
             Answer::Claim(r, _) => drop(r.send(Err(e.clone()))),
-            Answer::Bool(r, _) => drop(r.send(Err(e.clone()))),
+            Answer::Record(r, _) => drop(r.send(Err(e.clone()))),
             Answer::Count(r, _) => drop(r.send(Err(e.clone()))),
             Answer::Unit(r) => drop(r.send(Err(e.clone()))),
             Answer::Retry(r, _) => drop(r.send(Err(e.clone()))),
@@ -275,120 +276,128 @@ async fn run_jobs(
     answers: &mut Vec<Answer>,
 ) -> Result<()> {
     sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-    // All ingests first, together, so they can share multi-row statements.
+    // Ingests first, then attempt records, each kind together so they share
+    // multi-row statements; then everything else in arrival order.
     let mut events = Vec::new();
-    let mut replies = Vec::new();
+    let mut event_replies = Vec::new();
+    let mut records = Vec::new();
+    let mut record_replies = Vec::new();
     let mut rest = Vec::with_capacity(batch.len());
     for job in batch.drain(..) {
         match job {
             Job::Ingest(event, reply) => {
                 events.push(event);
-                replies.push(reply);
+                event_replies.push(reply);
+            }
+            Job::Record(recs, reply) => {
+                record_replies.push((recs.len(), reply));
+                records.extend(recs);
             }
             other => rest.push(other),
         }
     }
     *batch = rest;
+    let failed = |e: Error| unavailable("write not committed", e);
     if !events.is_empty() {
         match ops::ingest(conn, &events).await {
             Ok(outcomes) => {
-                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                for (reply, outcome) in event_replies.into_iter().zip(outcomes) {
                     answers.push(Answer::Ingest(reply, outcome));
                 }
             }
             Err(e) => {
-                // Fail the ingest callers here; the rest stay in `batch`.
-                let e = unavailable("write not committed", e);
-                for reply in replies {
+                // Fail these callers here; the rest stay in `batch`.
+                let e = failed(e);
+                for reply in event_replies {
+                    let _ = reply.send(Err(e.clone()));
+                }
+                for (_, reply) in record_replies {
                     let _ = reply.send(Err(e.clone()));
                 }
                 return Err(e);
             }
         }
     }
-    while !batch.is_empty() {
-        let job = batch.remove(0);
-        let answer = match run_one(conn, job).await {
-            Ok(answer) => answer,
-            Err((job, e)) => {
-                job.fail(&e);
+    if !records.is_empty() {
+        match ops::record(conn, &records).await {
+            Ok(kept) => {
+                let mut kept = kept.into_iter();
+                for (n, reply) in record_replies {
+                    answers.push(Answer::Record(reply, kept.by_ref().take(n).collect()));
+                }
+            }
+            Err(e) => {
+                let e = failed(e);
+                for (_, reply) in record_replies {
+                    let _ = reply.send(Err(e.clone()));
+                }
                 return Err(e);
             }
-        };
-        answers.push(answer);
+        }
+    }
+    // Popped from the end; on error what is left is failed by the caller.
+    batch.reverse();
+    while let Some(job) = batch.pop() {
+        answers.push(run_one(conn, job).await?);
     }
     Ok(())
 }
 
-/// Runs one non-ingest job; on error hands the job back to be failed.
-async fn run_one(conn: &mut SqliteConnection, job: Job) -> Result<Answer, (Job, Error)> {
-    macro_rules! attempt {
-        ($call:expr) => {
-            match $call.await {
-                Ok(v) => v,
-                Err(e) => return Err((job, e)),
-            }
-        };
+/// Runs one job that is not an ingest or a record. On error its caller is
+/// answered here and the error returned.
+async fn run_one(conn: &mut SqliteConnection, job: Job) -> Result<Answer> {
+    match job {
+        Job::Claim(requests, r) => settle(r, claim_all(conn, &requests).await, Answer::Claim),
+        Job::Release(owner, ids, r) => {
+            settle(r, ops::release(conn, &owner, &ids).await, Answer::Count)
+        }
+        Job::AddDeliveries(event_id, deliveries, now, r) => settle(
+            r,
+            ops::add_deliveries(conn, &event_id, &deliveries, now).await,
+            |r, ()| Answer::Unit(r),
+        ),
+        Job::RetryDelivery(id, now, r) => {
+            settle(r, ops::retry_delivery(conn, &id, now).await, Answer::Retry)
+        }
+        Job::RetryDead(target, now, r) => settle(
+            r,
+            ops::retry_dead(conn, target.as_deref(), now).await,
+            Answer::Count,
+        ),
+        Job::Prune(cutoff, size, r) => {
+            settle(r, ops::prune(conn, cutoff, size).await, Answer::Count)
+        }
+        Job::Probe(now, r) => settle(r, ops::probe(conn, now).await, |r, ()| Answer::Unit(r)),
+        Job::Ingest(..) | Job::Record(..) | Job::Close(_) => {
+            unreachable!("taken out of the batch before")
+        }
     }
-    Ok(match &job {
-        Job::Claim(c, _) => {
-            let v = attempt!(claim(conn, c));
-            let Job::Claim(_, r) = job else {
-                unreachable!()
-            };
-            Answer::Claim(r, v)
+}
+
+/// The answer to hold until commit, or, on error, the caller told now.
+fn settle<T>(
+    reply: Reply<T>,
+    result: Result<T>,
+    answer: impl FnOnce(Reply<T>, T) -> Answer,
+) -> Result<Answer> {
+    match result {
+        Ok(value) => Ok(answer(reply, value)),
+        Err(e) => {
+            let _ = reply.send(Err(e.clone()));
+            Err(e)
         }
-        Job::Record(rec, _) => {
-            let v = attempt!(ops::record(conn, rec));
-            let Job::Record(_, r) = job else {
-                unreachable!()
-            };
-            Answer::Bool(r, v)
-        }
-        Job::Release(owner, ids, _) => {
-            let v = attempt!(ops::release(conn, owner, ids));
-            let Job::Release(_, _, r) = job else {
-                unreachable!()
-            };
-            Answer::Count(r, v)
-        }
-        Job::AddDeliveries(event_id, deliveries, now, _) => {
-            attempt!(ops::add_deliveries(conn, event_id, deliveries, *now));
-            let Job::AddDeliveries(_, _, _, r) = job else {
-                unreachable!()
-            };
-            Answer::Unit(r)
-        }
-        Job::RetryDelivery(id, now, _) => {
-            let v = attempt!(ops::retry_delivery(conn, id, *now));
-            let Job::RetryDelivery(_, _, r) = job else {
-                unreachable!()
-            };
-            Answer::Retry(r, v)
-        }
-        Job::RetryDead(target, now, _) => {
-            let v = attempt!(ops::retry_dead(conn, target.as_deref(), *now));
-            let Job::RetryDead(_, _, r) = job else {
-                unreachable!()
-            };
-            Answer::Count(r, v)
-        }
-        Job::Prune(cutoff, size, _) => {
-            let v = attempt!(ops::prune(conn, *cutoff, *size));
-            let Job::Prune(_, _, r) = job else {
-                unreachable!()
-            };
-            Answer::Count(r, v)
-        }
-        Job::Probe(now, _) => {
-            attempt!(ops::probe(conn, *now));
-            let Job::Probe(_, r) = job else {
-                unreachable!()
-            };
-            Answer::Unit(r)
-        }
-        Job::Ingest(..) | Job::Close(_) => unreachable!("handled by the batch loop"),
-    })
+    }
+}
+
+async fn claim_all(
+    conn: &mut SqliteConnection,
+    requests: &[ClaimJob],
+) -> Result<Vec<Vec<Claimed>>> {
+    let mut leased = Vec::with_capacity(requests.len());
+    for c in requests {
+        leased.push(claim(conn, c).await?);
+    }
+    Ok(leased)
 }
 
 /// Leases up to `limit` due deliveries of one target. Inside the writer's
