@@ -190,12 +190,20 @@ pub struct SourceConfig {
     pub event_id_pointer: Option<String>,
     pub event_type_header: Option<String>,
     pub event_type_pointer: Option<String>,
+    // Providers that sign the URL (Twilio, Square, HubSpot v3): the exact
+    // URL registered with the provider.
+    pub public_url: Option<String>,
+    // `header-token`: the header that carries the token.
+    pub token_header: Option<String>,
 }
 
 impl SourceConfig {
-    /// The `generic-hmac` keys that are set, for rejecting them on other providers.
-    pub fn generic_keys_set(&self) -> Vec<&'static str> {
+    /// The provider-specific keys that are set; each provider's registration
+    /// says which of them it reads, and any other is an error.
+    pub fn provider_keys_set(&self) -> Vec<&'static str> {
         let fields = [
+            ("public_url", self.public_url.is_some()),
+            ("token_header", self.token_header.is_some()),
             ("signature_header", self.signature_header.is_some()),
             ("signature_prefix", self.signature_prefix.is_some()),
             ("algorithm", self.algorithm.is_some()),
@@ -601,6 +609,11 @@ mod tests {
             ("[database]\nurl = \"mysql://x\"\n", "database.url"),
             ("[dispatcher]\npoll_interval_ms = 0\n", "dispatcher.poll_interval_ms"),
             ("[dispatcher]\nretry_base_ms = 10\nretry_max_ms = 5\n", "dispatcher.retry_max_ms"),
+            // Provider-specific keys on a provider that does not read them.
+            ("[[sources]]\nname = \"a\"\nprovider = \"github\"\nsecrets = [\"x\"]\npublic_url = \"https://h.example/x\"\n", "sources[0].public_url"),
+            ("[[sources]]\nname = \"a\"\nprovider = \"stripe\"\nsecrets = [\"x\"]\ntoken_header = \"X-Token\"\n", "sources[0].token_header"),
+            ("[[sources]]\nname = \"a\"\nprovider = \"slack\"\nsecrets = [\"x\"]\nevent_id_pointer = \"/id\"\n", "sources[0].event_id_pointer"),
+            ("[[sources]]\nname = \"a\"\nprovider = \"generic-hmac\"\nsecrets = [\"x\"]\nsignature_header = \"X-S\"\nevent_type_pointer = \"type\"\n", "sources[0].event_type_pointer"),
         ];
         for (text, key) in cases {
             let err = Config::from_toml(text, &no_env).unwrap_err();

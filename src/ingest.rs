@@ -1,5 +1,9 @@
 //! `POST /ingest/{source}`: body limit, provider verification, one store
 //! transaction, response. A 200 is only ever sent after the commit.
+//!
+//! The route also takes `GET`, which reaches the provider only when it sends
+//! GET handshakes (Dropbox, Microsoft Graph); for the others, and for every
+//! other method, the answer is a JSON 405 with `Allow`.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -7,20 +11,22 @@ use std::time::Instant;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
 use crate::error::ApiError;
 use crate::ids::now_ms;
-use crate::providers::{Rejection, Verdict};
+use crate::providers::{Handshake, HandshakeBody, Inbound, Rejection, Verdict};
 use crate::startup::AppState;
 use crate::store::{IngestOutcome, NewEvent};
 
 pub async fn ingest(
     State(app): State<Arc<AppState>>,
     Path(source_name): Path<String>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -29,7 +35,12 @@ pub async fn ingest(
         metrics::counter!("hookgate_ingest_requests_total", "source" => "_unknown", "outcome" => "unknown_source").increment(1);
         return ApiError::not_found(format!("no source named {source_name:?}")).into_response();
     };
-    let (outcome, event_id, response) = handle(&app, &source_name, source, &headers, body).await;
+    let request = Request {
+        method: &method,
+        uri: &uri,
+        headers: &headers,
+    };
+    let (outcome, event_id, response) = handle(&app, &source_name, source, request, body).await;
     let elapsed = started.elapsed();
     metrics::counter!("hookgate_ingest_requests_total", "source" => source_name.clone(), "outcome" => outcome)
         .increment(1);
@@ -46,13 +57,22 @@ pub async fn ingest(
     response
 }
 
+/// The parts of the request besides its body.
+#[derive(Clone, Copy)]
+struct Request<'a> {
+    method: &'a Method,
+    uri: &'a Uri,
+    headers: &'a HeaderMap,
+}
+
 async fn handle(
     app: &AppState,
     source_name: &str,
     source: &crate::startup::Source,
-    headers: &HeaderMap,
+    request: Request<'_>,
     body: Result<Bytes, BytesRejection>,
 ) -> (&'static str, Option<String>, Response) {
+    let headers = request.headers;
     let body = match body {
         Ok(b) => b,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -71,14 +91,30 @@ async fn handle(
         }
     };
     let now = now_ms();
+    let inbound = Inbound {
+        method: request.method,
+        uri: request.uri,
+        headers,
+        body: &body,
+    };
     let verified =
         match source
             .provider
-            .verify(&source.keys, source.tolerance, headers, &body, now / 1000)
+            .verify(&source.keys, source.tolerance, &inbound, now / 1000)
         {
             Ok(Verdict::Event(v)) => v,
             Ok(Verdict::Handshake(answer)) => {
-                return ("handshake", None, Json(answer).into_response())
+                return ("handshake", None, handshake_response(answer))
+            }
+            Err(Rejection::MethodNotAllowed(detail)) => {
+                let mut response =
+                    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", detail)
+                        .into_response();
+                response.headers_mut().insert(
+                    header::ALLOW,
+                    HeaderValue::from_static(source.provider.allowed_methods()),
+                );
+                return ("method_not_allowed", None, response);
             }
             Err(Rejection::Unauthorized(detail)) => {
                 return (
@@ -167,6 +203,25 @@ async fn handle(
             )
         }
     }
+}
+
+/// A handshake's answer: 200 with a JSON or plain-text body and the extra
+/// headers the provider asks for.
+fn handshake_response(answer: Handshake) -> Response {
+    let mut response = match answer.body {
+        HandshakeBody::Json(value) => Json(value).into_response(),
+        HandshakeBody::Text(text) => {
+            ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
+        }
+    };
+    for (name, value) in answer.headers {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static(name), value);
+        }
+    }
+    response
 }
 
 /// The request headers as stored: a JSON array of `[name, value]` pairs in

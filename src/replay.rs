@@ -175,21 +175,24 @@ pub async fn run(config: &Config, opts: &Options) -> Result<bool, String> {
         match req.send().await {
             Ok(resp) => {
                 let status = resp.status().as_u16();
-                let json: Value = resp
+                let json: Option<Value> = resp
                     .text()
                     .await
                     .ok()
-                    .and_then(|t| serde_json::from_str(&t).ok())
-                    .unwrap_or(Value::Null);
+                    .and_then(|t| serde_json::from_str(&t).ok());
+                let ok = (200..300).contains(&status);
+                let json = json.unwrap_or(Value::Null);
                 let event_id = json["event_id"].as_str().unwrap_or("-");
+                // A 2xx that is not an ingest outcome is a handshake's answer
+                // (JSON such as Slack's, or plain text).
                 let what = match json["duplicate"].as_bool() {
                     Some(true) => "duplicate".to_string(),
                     Some(false) => "new".to_string(),
-                    None if json.get("challenge").is_some() => "handshake".to_string(),
+                    None if ok => "handshake".to_string(),
                     None => json["detail"].as_str().unwrap_or("").to_string(),
                 };
                 println!("{name}\t{status}\t{event_id}\t{what}");
-                all_ok &= (200..300).contains(&status);
+                all_ok &= ok;
             }
             Err(e) => {
                 println!("{name}\terror\t-\t{e}");

@@ -11,7 +11,7 @@ use std::time::Duration;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get};
 use axum::{Json, Router};
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
@@ -174,7 +174,7 @@ fn router(state: Arc<AppState>, roles: Roles) -> Router {
     if roles.ingest {
         router = router.route(
             "/ingest/{source}",
-            post(crate::ingest::ingest).layer(DefaultBodyLimit::max(config.server.max_body_bytes)),
+            any(crate::ingest::ingest).layer(DefaultBodyLimit::max(config.server.max_body_bytes)),
         );
     }
     router

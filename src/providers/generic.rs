@@ -16,9 +16,22 @@ use base64::{engine::general_purpose::STANDARD as B64, Engine};
 
 use super::{
     bad_signature, check_timestamp, ct_eq, header, hmac_sha1, hmac_sha256, json_str,
-    signature_header, Keys, Rejection, Verdict, Verified,
+    signature_header, Inbound, Keys, Rejection, Scheme, Verdict, Verified,
 };
 use crate::config::{ConfigError, SourceConfig};
+
+/// The source keys `generic-hmac` reads.
+pub const KEYS: &[&str] = &[
+    "signature_header",
+    "signature_prefix",
+    "algorithm",
+    "encoding",
+    "timestamp_header",
+    "event_id_header",
+    "event_id_pointer",
+    "event_type_header",
+    "event_type_pointer",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algorithm {
@@ -155,6 +168,30 @@ fn locate(
         Locator::Pointer(p) => json
             .and_then(|j| json_str(j, p))
             .ok_or_else(|| Rejection::BadRequest(format!("body has no {what} at {p}"))),
+    }
+}
+
+impl Scheme for Settings {
+    fn verify(
+        &self,
+        keys: &Keys,
+        tolerance: Option<u64>,
+        req: &Inbound<'_>,
+        now: i64,
+    ) -> Result<Verdict, Rejection> {
+        verify(self, keys, tolerance, req.headers, req.body, now)
+    }
+    fn sign(&self, key: &[u8], body: &[u8], now: i64, delivery_id: &str) -> Vec<(String, String)> {
+        sign(self, key, body, now, delivery_id)
+    }
+    fn default_tolerance(&self) -> Option<u64> {
+        self.timestamp_header.as_ref().map(|_| 300)
+    }
+    fn body_id_pointer(&self) -> Option<&str> {
+        match &self.event_id {
+            Locator::Pointer(p) => Some(p.as_str()),
+            Locator::Header(_) => None,
+        }
     }
 }
 

@@ -5,9 +5,31 @@
 use axum::http::HeaderMap;
 
 use super::{
-    bad_signature, ct_eq, header, json_body, required_json_str, signature_header, Keys, Rejection,
-    Verdict, Verified,
+    bad_signature, ct_eq, header, json_body, required_json_str, signature_header, Inbound, Keys,
+    Rejection, Scheme, Verdict, Verified,
 };
+
+#[derive(Debug)]
+pub struct Gitlab;
+
+impl Scheme for Gitlab {
+    fn verify(
+        &self,
+        keys: &Keys,
+        _: Option<u64>,
+        req: &Inbound<'_>,
+        _: i64,
+    ) -> Result<Verdict, Rejection> {
+        verify(keys, req.headers, req.body)
+    }
+    fn sign(&self, key: &[u8], _: &[u8], _: i64, delivery_id: &str) -> Vec<(String, String)> {
+        sign(key, delivery_id)
+    }
+    /// GitLab sends the token itself, so the header is never stored.
+    fn secret_headers(&self) -> &[&str] {
+        &["x-gitlab-token"]
+    }
+}
 
 pub fn verify(keys: &Keys, headers: &HeaderMap, body: &[u8]) -> Result<Verdict, Rejection> {
     let token = signature_header(headers, "x-gitlab-token")?;

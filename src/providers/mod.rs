@@ -6,9 +6,15 @@
 //! the way the real provider does ([`Provider::sign`]), which `hookgate
 //! replay` and the tests use; published vectors pin both directions.
 //!
+//! Each provider file implements [`Scheme`]; [`PROVIDERS`] is the one table
+//! of provider names, the source keys each reads and how each is built, so
+//! adding a provider is a file and a row.
+//!
 //! "Now" is always an argument, so old published vectors stay testable.
 
-use axum::http::HeaderMap;
+use std::sync::Arc;
+
+use axum::http::{HeaderMap, HeaderName, Method, Uri};
 use hmac::{Hmac, Mac};
 use subtle::ConstantTimeEq;
 
@@ -22,29 +28,166 @@ pub mod slack;
 pub mod standard;
 pub mod stripe;
 
-/// A source's provider together with its verification settings.
-#[derive(Debug, Clone)]
-pub enum Provider {
-    Stripe,
-    Github,
-    StandardWebhooks,
-    Shopify,
-    Slack,
-    Gitlab,
-    GenericHmac(generic::Settings),
+/// One row of the provider registry: the name a source's `provider` key
+/// takes, the provider-specific source keys it reads, and how its scheme is
+/// built from the source. [`PROVIDERS`] is the only list of providers;
+/// names, lookup and validation all come from it.
+pub struct Registration {
+    pub name: &'static str,
+    /// Optional source keys this provider reads; any other provider-specific
+    /// key set on its source is a start-up error naming that key.
+    pub keys: &'static [&'static str],
+    pub build: Build,
 }
 
-/// The provider names accepted in `sources[].provider`.
-pub const PROVIDER_NAMES: &[&str] = &[
-    "stripe",
-    "github",
-    "standard-webhooks",
-    "svix",
-    "shopify",
-    "slack",
-    "gitlab",
-    "generic-hmac",
+/// Builds a provider's scheme from its source; the `&str` is the source's
+/// config path (`sources[3]`) for errors.
+pub type Build = fn(&SourceConfig, &str) -> Result<Arc<dyn Scheme>, ConfigError>;
+
+/// Every provider hookgate verifies, in the order README lists them.
+pub const PROVIDERS: &[Registration] = &[
+    Registration {
+        name: "stripe",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(stripe::Stripe)),
+    },
+    Registration {
+        name: "github",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(github::Github)),
+    },
+    Registration {
+        name: "standard-webhooks",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(standard::StandardWebhooks)),
+    },
+    Registration {
+        name: "svix",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(standard::StandardWebhooks)),
+    },
+    Registration {
+        name: "shopify",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(shopify::Shopify)),
+    },
+    Registration {
+        name: "slack",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(slack::Slack)),
+    },
+    Registration {
+        name: "gitlab",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(gitlab::Gitlab)),
+    },
+    Registration {
+        name: "generic-hmac",
+        keys: generic::KEYS,
+        build: |source, key| Ok(Arc::new(generic::Settings::from_config(source, key)?)),
+    },
 ];
+
+/// The provider names accepted in `sources[].provider`.
+pub fn provider_names() -> impl Iterator<Item = &'static str> {
+    PROVIDERS.iter().map(|r| r.name)
+}
+
+/// What a provider sees of an inbound request: the method, the path and
+/// query exactly as received, the headers and the raw body. Providers that
+/// sign the URL (Twilio, Square, HubSpot) combine the path's query with the
+/// source's `public_url`; GET handshakes (Dropbox, Microsoft Graph) read the
+/// query.
+#[derive(Debug, Clone, Copy)]
+pub struct Inbound<'a> {
+    pub method: &'a Method,
+    pub uri: &'a Uri,
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+}
+
+impl<'a> Inbound<'a> {
+    /// A `POST /` with these headers and body (tests and store-level callers).
+    pub fn post(headers: &'a HeaderMap, body: &'a [u8]) -> Inbound<'a> {
+        static ROOT: std::sync::OnceLock<Uri> = std::sync::OnceLock::new();
+        Inbound {
+            method: &Method::POST,
+            uri: ROOT.get_or_init(|| Uri::from_static("/")),
+            headers,
+            body,
+        }
+    }
+
+    /// A query parameter of the request URI, percent-decoded.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        form_pairs(self.uri.query()?.as_bytes())
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+    }
+}
+
+/// How one provider checks, signs and reads its requests. Each provider file
+/// implements it; the registry builds one per source.
+pub trait Scheme: Send + Sync + std::fmt::Debug {
+    /// Checks the request's signature and reads its event ID and type.
+    /// `tolerance` is the source's, else [`Scheme::default_tolerance`].
+    fn verify(
+        &self,
+        keys: &Keys,
+        tolerance: Option<u64>,
+        req: &Inbound<'_>,
+        now: i64,
+    ) -> Result<Verdict, Rejection>;
+
+    /// The headers the real provider would add to `body` sent at `now`: its
+    /// signature and, where it carries the event ID in a header, `delivery_id`.
+    fn sign(&self, key: &[u8], body: &[u8], now: i64, delivery_id: &str) -> Vec<(String, String)>;
+
+    /// The timestamp tolerance in seconds when the source sets none.
+    fn default_tolerance(&self) -> Option<u64> {
+        None
+    }
+
+    /// Whether the provider sends GET requests (handshakes); other providers
+    /// answer a GET with 405.
+    fn handles_get(&self) -> bool {
+        false
+    }
+
+    /// Whether a source of this provider must list `secrets`.
+    fn needs_secrets(&self) -> bool {
+        true
+    }
+
+    /// Turns one configured secret into the key bytes the provider signs with.
+    fn decode_secret(&self, raw: &str) -> Result<Vec<u8>, String> {
+        Ok(raw.as_bytes().to_vec())
+    }
+
+    /// Request headers (lower case) whose value is itself a secret.
+    fn secret_headers(&self) -> &[&str] {
+        &[]
+    }
+
+    /// Where the event ID sits in the body, for providers that put it there
+    /// (`hookgate replay --unique` rewrites it).
+    fn body_id_pointer(&self) -> Option<&str> {
+        None
+    }
+
+    /// A delivery ID as the provider would generate it.
+    fn fresh_delivery_id(&self) -> String {
+        fresh_uuid()
+    }
+}
+
+/// A source's provider: its registered name and its configured scheme.
+#[derive(Debug, Clone)]
+pub struct Provider {
+    name: &'static str,
+    scheme: Arc<dyn Scheme>,
+}
 
 /// A request whose signature checked out, with what hookgate needs to store
 /// and route it. Constructed only inside this module tree.
@@ -74,9 +217,42 @@ impl Verified {
 pub enum Verdict {
     /// An event to store and deliver.
     Event(Verified),
-    /// A provider handshake (Slack `url_verification`): answered with this
-    /// JSON body, never stored.
-    Handshake(serde_json::Value),
+    /// A provider handshake (Slack `url_verification`, a Dropbox challenge):
+    /// answered with 200 and this body, never stored.
+    Handshake(Handshake),
+}
+
+/// The answer to a handshake.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handshake {
+    pub body: HandshakeBody,
+    /// Extra response headers, e.g. `X-Content-Type-Options: nosniff`.
+    pub headers: Vec<(&'static str, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum HandshakeBody {
+    Json(serde_json::Value),
+    /// Sent as `text/plain; charset=utf-8`.
+    Text(String),
+}
+
+impl Handshake {
+    pub fn json(value: serde_json::Value) -> Handshake {
+        Handshake {
+            body: HandshakeBody::Json(value),
+            headers: Vec::new(),
+        }
+    }
+
+    /// A plain-text answer that browsers may not sniff as HTML, since it
+    /// echoes text the caller chose (Dropbox requires the header).
+    pub fn text(text: impl Into<String>) -> Handshake {
+        Handshake {
+            body: HandshakeBody::Text(text.into()),
+            headers: vec![("x-content-type-options", "nosniff".into())],
+        }
+    }
 }
 
 /// Why a request was refused. `Unauthorized` details are safe to show: they
@@ -87,6 +263,9 @@ pub enum Rejection {
     Unauthorized(String),
     #[error("{0}")]
     BadRequest(String),
+    /// The provider never sends this method (405).
+    #[error("{0}")]
+    MethodNotAllowed(String),
 }
 
 /// Secrets of one source in the form its provider signs with.
@@ -103,7 +282,7 @@ impl Keys {
     pub fn first(&self) -> Option<&[u8]> {
         self.0.first().map(Vec::as_slice)
     }
-    fn iter(&self) -> impl Iterator<Item = &[u8]> {
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
         self.0.iter().map(Vec::as_slice)
     }
 }
@@ -111,36 +290,39 @@ impl Keys {
 impl Provider {
     /// Builds the provider of a `[[sources]]` entry; `key` is its config path.
     pub fn from_config(source: &SourceConfig, key: &str) -> Result<(Provider, Keys), ConfigError> {
-        let provider = match source.provider.as_str() {
-            "stripe" => Provider::Stripe,
-            "github" => Provider::Github,
-            "standard-webhooks" | "svix" => Provider::StandardWebhooks,
-            "shopify" => Provider::Shopify,
-            "slack" => Provider::Slack,
-            "gitlab" => Provider::Gitlab,
-            "generic-hmac" => Provider::GenericHmac(generic::Settings::from_config(source, key)?),
-            other => {
-                return Err(ConfigError::new(
+        let registration = PROVIDERS
+            .iter()
+            .find(|r| r.name == source.provider)
+            .ok_or_else(|| {
+                ConfigError::new(
                     format!("{key}.provider"),
                     format!(
-                        "unknown provider {other:?}; expected one of {}",
-                        PROVIDER_NAMES.join(", ")
+                        "unknown provider {:?}; expected one of {}",
+                        source.provider,
+                        provider_names().collect::<Vec<_>>().join(", ")
                     ),
-                ))
-            }
-        };
-        if !matches!(provider, Provider::GenericHmac(_)) {
-            if let Some(extra) = source.generic_keys_set().first() {
-                return Err(ConfigError::new(
-                    format!("{key}.{extra}"),
-                    format!(
-                        "only the generic-hmac provider takes this key, not {:?}",
-                        source.provider
-                    ),
-                ));
-            }
+                )
+            })?;
+        if let Some(extra) = source
+            .provider_keys_set()
+            .into_iter()
+            .find(|k| !registration.keys.contains(k))
+        {
+            let takes = if registration.keys.is_empty() {
+                "no provider-specific keys".to_string()
+            } else {
+                registration.keys.join(", ")
+            };
+            return Err(ConfigError::new(
+                format!("{key}.{extra}"),
+                format!(
+                    "provider {:?} does not take this key (it takes {takes})",
+                    source.provider
+                ),
+            ));
         }
-        if source.secrets.is_empty() {
+        let scheme = (registration.build)(source, key)?;
+        if source.secrets.is_empty() && scheme.needs_secrets() {
             return Err(ConfigError::new(
                 format!("{key}.secrets"),
                 format!("provider {:?} needs at least one secret", source.provider),
@@ -155,35 +337,25 @@ impl Provider {
                     "empty secret",
                 ));
             }
-            let bytes = match provider {
-                Provider::StandardWebhooks => standard::decode_secret(raw)
-                    .map_err(|m| ConfigError::new(format!("{key}.secrets[{i}]"), m))?,
-                _ => raw.as_bytes().to_vec(),
-            };
+            let bytes = scheme
+                .decode_secret(raw)
+                .map_err(|m| ConfigError::new(format!("{key}.secrets[{i}]"), m))?;
             keys.push(bytes);
         }
+        let provider = Provider {
+            name: registration.name,
+            scheme,
+        };
         Ok((provider, Keys(keys)))
     }
 
     pub fn name(&self) -> &'static str {
-        match self {
-            Provider::Stripe => "stripe",
-            Provider::Github => "github",
-            Provider::StandardWebhooks => "standard-webhooks",
-            Provider::Shopify => "shopify",
-            Provider::Slack => "slack",
-            Provider::Gitlab => "gitlab",
-            Provider::GenericHmac(_) => "generic-hmac",
-        }
+        self.name
     }
 
     /// The provider's default timestamp tolerance in seconds, if it signs one.
     pub fn default_tolerance(&self) -> Option<u64> {
-        match self {
-            Provider::Stripe | Provider::StandardWebhooks | Provider::Slack => Some(300),
-            Provider::GenericHmac(s) if s.timestamp_header.is_some() => Some(300),
-            _ => None,
-        }
+        self.scheme.default_tolerance()
     }
 
     /// Headers whose value is itself a secret: never stored, logged or shown.
@@ -192,38 +364,43 @@ impl Provider {
         matches!(
             name.as_str(),
             "authorization" | "cookie" | "proxy-authorization"
-        ) || (matches!(self, Provider::Gitlab) && name == "x-gitlab-token")
+        ) || self.scheme.secret_headers().contains(&name.as_str())
     }
 
     /// Checks the signature of a request and reads its event ID and type.
+    /// A GET reaches only providers that send one.
     pub fn verify(
         &self,
         keys: &Keys,
         tolerance_secs: Option<u64>,
-        headers: &HeaderMap,
-        body: &[u8],
+        req: &Inbound<'_>,
         now: i64,
     ) -> Result<Verdict, Rejection> {
-        let tolerance = tolerance_secs.or(self.default_tolerance());
-        match self {
-            Provider::Stripe => stripe::verify(keys, tolerance, headers, body, now),
-            Provider::Github => github::verify(keys, headers, body),
-            Provider::StandardWebhooks => standard::verify(keys, tolerance, headers, body, now),
-            Provider::Shopify => shopify::verify(keys, headers, body),
-            Provider::Slack => slack::verify(keys, tolerance, headers, body, now),
-            Provider::Gitlab => gitlab::verify(keys, headers, body),
-            Provider::GenericHmac(s) => generic::verify(s, keys, tolerance, headers, body, now),
+        let allowed = *req.method == Method::POST
+            || (*req.method == Method::GET && self.scheme.handles_get());
+        if !allowed {
+            return Err(Rejection::MethodNotAllowed(format!(
+                "{} sends POST requests only, not {}",
+                self.name, req.method
+            )));
+        }
+        let tolerance = tolerance_secs.or(self.scheme.default_tolerance());
+        self.scheme.verify(keys, tolerance, req, now)
+    }
+
+    /// The methods the ingest route takes for this provider (for `Allow`).
+    pub fn allowed_methods(&self) -> &'static str {
+        if self.scheme.handles_get() {
+            "GET, POST"
+        } else {
+            "POST"
         }
     }
 
     /// The headers the real provider would add to `body`: its signature and,
     /// where the provider carries the event ID in a header, a fresh one.
     pub fn sign(&self, key: &[u8], body: &[u8], now: i64) -> Vec<(String, String)> {
-        let delivery_id = match self {
-            Provider::StandardWebhooks => fresh_id("msg_"),
-            _ => fresh_uuid(),
-        };
-        self.sign_as(key, body, now, &delivery_id)
+        self.sign_as(key, body, now, &self.scheme.fresh_delivery_id())
     }
 
     /// [`Provider::sign`] with a given delivery ID (used only by providers
@@ -235,30 +412,89 @@ impl Provider {
         now: i64,
         delivery_id: &str,
     ) -> Vec<(String, String)> {
-        match self {
-            Provider::Stripe => stripe::sign(key, body, now),
-            Provider::Github => github::sign(key, body, delivery_id),
-            Provider::StandardWebhooks => standard::sign(key, delivery_id, body, now),
-            Provider::Shopify => shopify::sign(key, body, delivery_id),
-            Provider::Slack => slack::sign(key, body, now),
-            Provider::Gitlab => gitlab::sign(key, delivery_id),
-            Provider::GenericHmac(s) => generic::sign(s, key, body, now, delivery_id),
-        }
+        self.scheme.sign(key, body, now, delivery_id)
     }
 
     /// Where the event ID sits in the body, for providers that put it there
     /// (`hookgate replay --unique` rewrites it).
     pub fn body_id_pointer(&self) -> Option<&str> {
-        match self {
-            Provider::Stripe => Some("/id"),
-            Provider::Slack => Some("/event_id"),
-            Provider::GenericHmac(s) => match &s.event_id {
-                generic::Locator::Pointer(p) => Some(p.as_str()),
-                generic::Locator::Header(_) => None,
-            },
-            _ => None,
-        }
+        self.scheme.body_id_pointer()
     }
+}
+
+/// `public_url`: the exact URL registered with a provider that signs the
+/// URL; an absolute `http(s)` URL.
+pub fn public_url(source: &SourceConfig, key: &str) -> Result<String, ConfigError> {
+    let url = source.public_url.as_deref().ok_or_else(|| {
+        ConfigError::new(
+            format!("{key}.public_url"),
+            format!(
+                "provider {:?} signs the URL it posts to: set public_url to the exact URL registered with it",
+                source.provider
+            ),
+        )
+    })?;
+    match reqwest::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+            Ok(url.to_string())
+        }
+        _ => Err(ConfigError::new(
+            format!("{key}.public_url"),
+            format!("{url:?} is not an absolute http(s) URL"),
+        )),
+    }
+}
+
+/// `token_header`: the header a static token arrives in, lower-cased.
+pub fn token_header(source: &SourceConfig, key: &str) -> Result<String, ConfigError> {
+    let name = source.token_header.as_deref().ok_or_else(|| {
+        ConfigError::new(
+            format!("{key}.token_header"),
+            "name the header that carries the token",
+        )
+    })?;
+    HeaderName::from_bytes(name.as_bytes())
+        .map(|h| h.as_str().to_string())
+        .map_err(|_| {
+            ConfigError::new(
+                format!("{key}.token_header"),
+                format!("{name:?} is not a valid header name"),
+            )
+        })
+}
+
+/// Splits `application/x-www-form-urlencoded` text into decoded pairs, in
+/// order (`+` is a space; undecodable escapes are kept as they are).
+pub fn form_pairs(text: &[u8]) -> Vec<(String, String)> {
+    text.split(|b| *b == b'&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let mut it = pair.splitn(2, |b| *b == b'=');
+            let k = percent_decode(it.next().unwrap_or_default());
+            let v = percent_decode(it.next().unwrap_or_default());
+            (k, v)
+        })
+        .collect()
+}
+
+fn percent_decode(raw: &[u8]) -> String {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < raw.len() => match hex::decode(&raw[i + 1..i + 3]) {
+                Ok(b) => {
+                    out.push(b[0]);
+                    i += 2;
+                }
+                Err(_) => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A random identifier with a prefix, for delivery IDs the provider would
@@ -404,6 +640,57 @@ mod tests {
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .unwrap()
             .1
+    }
+
+    fn source(extra: &str) -> SourceConfig {
+        toml::from_str(&format!(
+            "name = \"s\"\nprovider = \"x\"\nsecrets = [\"k\"]\n{extra}"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn public_url_and_token_header_are_validated_naming_the_key() {
+        let ok = source("public_url = \"https://hooks.example.com/ingest/s?x=1\"");
+        assert_eq!(
+            public_url(&ok, "sources[0]").unwrap(),
+            "https://hooks.example.com/ingest/s?x=1"
+        );
+        for bad in [
+            "",
+            "public_url = \"/ingest/s\"",
+            "public_url = \"ftp://h/x\"",
+        ] {
+            let err = public_url(&source(bad), "sources[0]").unwrap_err();
+            assert_eq!(err.key, "sources[0].public_url", "{bad}: {err}");
+        }
+        let ok = source("token_header = \"X-Webhook-Token\"");
+        assert_eq!(token_header(&ok, "sources[0]").unwrap(), "x-webhook-token");
+        for bad in ["", "token_header = \"bad header\""] {
+            let err = token_header(&source(bad), "sources[0]").unwrap_err();
+            assert_eq!(err.key, "sources[0].token_header", "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn form_pairs_decode_in_order() {
+        assert_eq!(
+            form_pairs(b"b=2+3&a=%41%zz&&c"),
+            vec![
+                ("b".to_string(), "2 3".to_string()),
+                ("a".to_string(), "A%zz".to_string()),
+                ("c".to_string(), String::new()),
+            ]
+        );
+    }
+
+    #[test]
+    fn registry_names_are_unique() {
+        let mut names: Vec<&str> = provider_names().collect();
+        let all = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), all);
     }
 
     /// The signer `hookgate replay` uses agrees with the published vectors.

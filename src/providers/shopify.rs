@@ -7,8 +7,26 @@ use base64::{engine::general_purpose::STANDARD as B64, Engine};
 
 use super::{
     bad_signature, ct_eq, fresh_uuid, header, hmac_sha256, json_body, required_header,
-    signature_header, Keys, Rejection, Verdict, Verified,
+    signature_header, Inbound, Keys, Rejection, Scheme, Verdict, Verified,
 };
+
+#[derive(Debug)]
+pub struct Shopify;
+
+impl Scheme for Shopify {
+    fn verify(
+        &self,
+        keys: &Keys,
+        _: Option<u64>,
+        req: &Inbound<'_>,
+        _: i64,
+    ) -> Result<Verdict, Rejection> {
+        verify(keys, req.headers, req.body)
+    }
+    fn sign(&self, key: &[u8], body: &[u8], _: i64, delivery_id: &str) -> Vec<(String, String)> {
+        sign(key, body, delivery_id)
+    }
+}
 
 pub fn verify(keys: &Keys, headers: &HeaderMap, body: &[u8]) -> Result<Verdict, Rejection> {
     let raw = signature_header(headers, "x-shopify-hmac-sha256")?;

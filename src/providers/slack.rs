@@ -7,8 +7,32 @@ use axum::http::HeaderMap;
 
 use super::{
     bad_signature, check_timestamp, ct_eq, hmac_sha256, json_body, json_str, required_json_str,
-    signature_header, Keys, Rejection, Verdict, Verified,
+    signature_header, Handshake, Inbound, Keys, Rejection, Scheme, Verdict, Verified,
 };
+
+#[derive(Debug)]
+pub struct Slack;
+
+impl Scheme for Slack {
+    fn verify(
+        &self,
+        keys: &Keys,
+        tolerance: Option<u64>,
+        req: &Inbound<'_>,
+        now: i64,
+    ) -> Result<Verdict, Rejection> {
+        verify(keys, tolerance, req.headers, req.body, now)
+    }
+    fn sign(&self, key: &[u8], body: &[u8], now: i64, _: &str) -> Vec<(String, String)> {
+        sign(key, body, now)
+    }
+    fn default_tolerance(&self) -> Option<u64> {
+        Some(300)
+    }
+    fn body_id_pointer(&self) -> Option<&str> {
+        Some("/event_id")
+    }
+}
 
 pub fn verify(
     keys: &Keys,
@@ -33,9 +57,9 @@ pub fn verify(
     let json = json_body(body, "Slack")?;
     if json.get("type").and_then(|t| t.as_str()) == Some("url_verification") {
         let challenge = required_json_str(&json, "/challenge", "challenge")?;
-        return Ok(Verdict::Handshake(
+        return Ok(Verdict::Handshake(Handshake::json(
             serde_json::json!({ "challenge": challenge }),
-        ));
+        )));
     }
     let id = required_json_str(&json, "/event_id", "event_id")?;
     let event_type = json_str(&json, "/event/type")
@@ -103,7 +127,7 @@ mod tests {
         let v = verify(&keys(&["k"]), None, &h, body, 50).unwrap();
         assert_eq!(
             v,
-            Verdict::Handshake(serde_json::json!({"challenge": "abc"}))
+            Verdict::Handshake(Handshake::json(serde_json::json!({"challenge": "abc"})))
         );
 
         let body = br#"{"type":"event_callback","event_id":"Ev1","event":{"type":"app_mention"}}"#;

@@ -8,9 +8,36 @@ use axum::http::HeaderMap;
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 
 use super::{
-    bad_signature, check_timestamp, ct_eq, header, hmac_sha256, json_body, required_json_str, Keys,
-    Rejection, Verdict, Verified,
+    bad_signature, check_timestamp, ct_eq, fresh_id, header, hmac_sha256, json_body,
+    required_json_str, Inbound, Keys, Rejection, Scheme, Verdict, Verified,
 };
+
+#[derive(Debug)]
+pub struct StandardWebhooks;
+
+impl Scheme for StandardWebhooks {
+    fn verify(
+        &self,
+        keys: &Keys,
+        tolerance: Option<u64>,
+        req: &Inbound<'_>,
+        now: i64,
+    ) -> Result<Verdict, Rejection> {
+        verify(keys, tolerance, req.headers, req.body, now)
+    }
+    fn sign(&self, key: &[u8], body: &[u8], now: i64, delivery_id: &str) -> Vec<(String, String)> {
+        sign(key, delivery_id, body, now)
+    }
+    fn default_tolerance(&self) -> Option<u64> {
+        Some(300)
+    }
+    fn decode_secret(&self, raw: &str) -> Result<Vec<u8>, String> {
+        decode_secret(raw)
+    }
+    fn fresh_delivery_id(&self) -> String {
+        fresh_id("msg_")
+    }
+}
 
 /// Decodes a `whsec_<base64>` secret (the prefix is optional) into key bytes.
 pub fn decode_secret(secret: &str) -> Result<Vec<u8>, String> {

@@ -6,10 +6,34 @@ use axum::http::HeaderMap;
 
 use super::{
     bad_signature, check_timestamp, ct_eq, hmac_sha256, json_body, required_json_str,
-    signature_header, Keys, Rejection, Verdict, Verified,
+    signature_header, Inbound, Keys, Rejection, Scheme, Verdict, Verified,
 };
 
 pub const SIGNATURE_HEADER: &str = "stripe-signature";
+
+#[derive(Debug)]
+pub struct Stripe;
+
+impl Scheme for Stripe {
+    fn verify(
+        &self,
+        keys: &Keys,
+        tolerance: Option<u64>,
+        req: &Inbound<'_>,
+        now: i64,
+    ) -> Result<Verdict, Rejection> {
+        verify(keys, tolerance, req.headers, req.body, now)
+    }
+    fn sign(&self, key: &[u8], body: &[u8], now: i64, _: &str) -> Vec<(String, String)> {
+        sign(key, body, now)
+    }
+    fn default_tolerance(&self) -> Option<u64> {
+        Some(300)
+    }
+    fn body_id_pointer(&self) -> Option<&str> {
+        Some("/id")
+    }
+}
 
 pub fn verify(
     keys: &Keys,

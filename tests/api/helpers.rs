@@ -299,9 +299,12 @@ impl TestApp {
         let (provider, keys) =
             Provider::from_config(self.config.source("stripe").unwrap(), "s").unwrap();
         let now = hookgate::ids::now_ms() / 1000;
-        let Ok(hookgate::providers::Verdict::Event(verified)) =
-            provider.verify(&keys, None, &map, body.as_bytes(), now)
-        else {
+        let Ok(hookgate::providers::Verdict::Event(verified)) = provider.verify(
+            &keys,
+            None,
+            &hookgate::providers::Inbound::post(&map, body.as_bytes()),
+            now,
+        ) else {
             panic!("a verified event")
         };
         let targets = self.config.routed_targets("stripe", verified.event_type());

@@ -212,6 +212,29 @@ async fn every_provider_ingests(backend: Backend) {
     app.shutdown().await;
 }
 
+async fn other_methods_are_405_with_a_json_body(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
+    for method in ["GET", "PUT", "DELETE"] {
+        let resp = app
+            .client
+            .request(
+                method.parse().unwrap(),
+                format!("{}/ingest/stripe?challenge=x", app.base),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 405, "{method}");
+        assert_eq!(resp.headers()["allow"], "POST", "{method}");
+        let json: serde_json::Value = serde_json::from_str(&resp.text().await.unwrap()).unwrap();
+        assert_eq!(json["error"], json!("method_not_allowed"), "{method}");
+    }
+    // An unknown source is still a 404, whatever the method.
+    assert_eq!(app.get("/ingest/nope").await.status().as_u16(), 404);
+    assert_eq!(app.store.counts().await.unwrap().events, 0);
+    app.shutdown().await;
+}
+
 async fn event_type_of(app: &TestApp, event_id: &str) -> String {
     app.store
         .event(event_id)
@@ -318,4 +341,5 @@ crate::backend_tests!(
     every_provider_ingests,
     concurrent_copies_store_once,
     store_down_answers_503,
+    other_methods_are_405_with_a_json_body,
 );
