@@ -99,8 +99,8 @@ pub async fn send(
     let mut request = client
         .post(target.url.clone())
         .timeout(target.timeout)
-        .header("webhook-id", &delivery.event_id)
-        .header("Idempotency-Key", &delivery.event_id)
+        .header("webhook-id", delivery.event_id.as_str())
+        .header("Idempotency-Key", delivery.event_id.as_str())
         .header("X-Hookgate-Source", &delivery.source)
         .header("X-Hookgate-Event-Type", &delivery.event_type)
         .header("X-Hookgate-Provider-Event-Id", &delivery.provider_event_id)
@@ -113,7 +113,7 @@ pub async fn send(
             .header("webhook-timestamp", now_secs.to_string())
             .header(
                 "webhook-signature",
-                standard::signature(key, &delivery.event_id, now_secs, &delivery.body),
+                standard::signature(key, delivery.event_id.as_str(), now_secs, &delivery.body),
             );
     }
     for (name, value) in &target.headers {

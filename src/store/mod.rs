@@ -120,7 +120,7 @@ impl Store {
 
     /// Gives unsent leased deliveries back (shutdown), undoing their attempt
     /// count. Returns how many were released.
-    pub async fn release(&self, owner: &str, delivery_ids: &[String]) -> Result<u64> {
+    pub async fn release(&self, owner: &str, delivery_ids: &[DeliveryId]) -> Result<u64> {
         both!(self, s => s.release(owner, delivery_ids).await)
     }
 

@@ -69,8 +69,8 @@ pub enum IngestOutcome {
 /// A delivery leased to one dispatcher, with what it needs to send it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Claimed {
-    pub delivery_id: String,
-    pub event_id: String,
+    pub delivery_id: DeliveryId,
+    pub event_id: EventId,
     pub target: String,
     /// The number of this attempt (1 for the first).
     pub attempt: i64,
@@ -126,7 +126,7 @@ impl AttemptOutcome {
 /// One finished HTTP attempt, recorded only while its lease is held.
 #[derive(Debug, Clone)]
 pub struct AttemptRecord {
-    pub delivery_id: String,
+    pub delivery_id: DeliveryId,
     pub owner: String,
     pub attempt: i64,
     pub started_at: i64,

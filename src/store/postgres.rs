@@ -133,7 +133,7 @@ impl PostgresStore {
         in_tx(&self.reader, async |c| ops::record(c, records).await).await
     }
 
-    pub async fn release(&self, owner: &str, delivery_ids: &[String]) -> Result<u64> {
+    pub async fn release(&self, owner: &str, delivery_ids: &[DeliveryId]) -> Result<u64> {
         in_tx(&self.reader, async |c| {
             ops::release(c, owner, delivery_ids).await
         })

@@ -117,8 +117,9 @@ macro_rules! write_ops {
         ) -> Result<Vec<bool>> {
             let mut updated = std::collections::HashSet::with_capacity(records.len());
             for chunk in sql::chunks(records) {
-                let mut q =
-                    sqlx::query_scalar::<_, String>(sql::RECORD_DELIVERIES.text(chunk.len()));
+                let mut q = sqlx::query_scalar::<_, $crate::ids::DeliveryId>(
+                    sql::RECORD_DELIVERIES.text(chunk.len()),
+                );
                 for rec in chunk {
                     q = q
                         .bind(&rec.delivery_id)
@@ -159,7 +160,7 @@ macro_rules! write_ops {
         pub(crate) async fn release(
             conn: &mut $conn,
             owner: &str,
-            delivery_ids: &[String],
+            delivery_ids: &[$crate::ids::DeliveryId],
         ) -> Result<u64> {
             if delivery_ids.is_empty() {
                 return Ok(0);

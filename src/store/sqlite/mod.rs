@@ -171,7 +171,7 @@ impl SqliteStore {
         self.write(|r| Job::Record(records.to_vec(), r)).await
     }
 
-    pub async fn release(&self, owner: &str, delivery_ids: &[String]) -> Result<u64> {
+    pub async fn release(&self, owner: &str, delivery_ids: &[DeliveryId]) -> Result<u64> {
         if delivery_ids.is_empty() {
             return Ok(0);
         }

@@ -60,7 +60,7 @@ pub enum Job {
     /// Leases for several targets at once, answered in the same order.
     Claim(Vec<ClaimJob>, Reply<Vec<Vec<Claimed>>>),
     Record(Vec<AttemptRecord>, Reply<Vec<bool>>),
-    Release(String, Vec<String>, Reply<u64>),
+    Release(String, Vec<DeliveryId>, Reply<u64>),
     AddDeliveries(String, Vec<(DeliveryId, String)>, i64, Reply<()>),
     RetryDelivery(String, i64, Reply<RetryOutcome>),
     RetryDead(Option<String>, i64, Reply<u64>),
