@@ -12,8 +12,18 @@ use super::{
     required_json_str, Inbound, Keys, Rejection, Scheme, Verdict, Verified,
 };
 
+/// Verification accepts both header spellings; `headers` is the one this
+/// sender uses, which `hookgate replay` signs with (Clerk and Resend send
+/// Svix's `svix-*`).
 #[derive(Debug)]
-pub struct StandardWebhooks;
+pub struct StandardWebhooks {
+    pub headers: &'static str,
+}
+
+impl StandardWebhooks {
+    pub const WEBHOOK: StandardWebhooks = StandardWebhooks { headers: "webhook" };
+    pub const SVIX: StandardWebhooks = StandardWebhooks { headers: "svix" };
+}
 
 impl Scheme for StandardWebhooks {
     fn verify(
@@ -26,7 +36,11 @@ impl Scheme for StandardWebhooks {
         verify(keys, tolerance, req.headers, req.body, now)
     }
     fn sign(&self, key: &[u8], body: &[u8], now: i64, delivery_id: &str) -> Vec<(String, String)> {
-        sign(key, delivery_id, body, now)
+        let mut headers = sign(key, delivery_id, body, now);
+        for (name, _) in &mut headers {
+            *name = name.replacen("webhook", self.headers, 1);
+        }
+        headers
     }
     fn default_tolerance(&self) -> Option<u64> {
         Some(300)
