@@ -173,4 +173,44 @@ mod tests {
         assert!(verify(&keys(&[SECRET]), Some(300), &h, body, 1301).is_err());
         assert!(verify(&keys(&[SECRET]), Some(300), &h, body, 699).is_err());
     }
+
+    /// Computed with the Standard Webhooks reference library for Python,
+    /// `standardwebhooks` 1.1.0 (`Webhook.sign`), on Clerk- and
+    /// Resend-shaped bodies: both names verify Svix's headers and sign with them.
+    #[test]
+    fn clerk_and_resend_reference_vectors() {
+        use crate::providers::testing::Case;
+        let cases = [
+            (
+                "clerk",
+                "msg_2Xq7wQk1clerk",
+                r#"{"data":{"id":"user_29w83sxmDNGwOuEthce5gg56FcC"},"object":"event","type":"user.created"}"#,
+                "v1,khoGOCPv2eZnfdb00fkZ0fxKslD2ynLyneLGlIl6PTE=",
+                "user.created",
+            ),
+            (
+                "resend",
+                "msg_resend_1",
+                r#"{"type":"email.delivered","created_at":"2024-02-22T23:41:12.126Z","data":{"email_id":"56761188-7520-42d8-8898-ff6fc54ce618"}}"#,
+                "v1,c0/zZzlLNXe9OyEYjbw2YbpZ4Swi/vHv87BQQiwx63M=",
+                "email.delivered",
+            ),
+        ];
+        for (name, id, body, signature, event_type) in cases {
+            let case = Case::new(name, &[SECRET], "");
+            let given = case.raw(
+                &[
+                    ("svix-id", id),
+                    ("svix-timestamp", "1700000000"),
+                    ("svix-signature", signature),
+                ],
+                body.as_bytes(),
+            );
+            assert_eq!(given.event(1700000000), (id.into(), event_type.into()));
+            given.assert_tamper_and_wrong_secret_refused(1700000000);
+            given.assert_unauthorized(None, 1700000301);
+            let signed = case.signed(body.as_bytes(), 1700000000, id, &[]);
+            assert_eq!(signed.header("svix-signature"), Some(signature), "{name}");
+        }
+    }
 }
