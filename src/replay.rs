@@ -29,7 +29,8 @@ pub struct Prepared {
 }
 
 /// The fixture bodies named by the arguments: files as given, folders as
-/// their `*.json` files (not `*.headers.json`), in name order.
+/// their `*.json` files (not `*.headers.json`) and `*.form` files (form
+/// bodies, as Twilio sends), in name order.
 pub fn fixture_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut files = Vec::new();
     for path in paths {
@@ -55,13 +56,16 @@ pub fn fixture_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 
 fn is_body_file(p: &Path) -> bool {
     let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    name.ends_with(".json") && !name.ends_with(".headers.json")
+    (name.ends_with(".json") && !name.ends_with(".headers.json")) || name.ends_with(".form")
 }
 
 /// `<name>.headers.json` beside `<name>.json`, if there is one.
 fn fixture_headers(file: &Path) -> Result<Vec<(String, String)>, String> {
     let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let stem = name.strip_suffix(".json").unwrap_or(name);
+    let stem = name
+        .strip_suffix(".json")
+        .or_else(|| name.strip_suffix(".form"))
+        .unwrap_or(name);
     let path = file.with_file_name(format!("{stem}.headers.json"));
     if !path.exists() {
         return Ok(vec![("Content-Type".into(), "application/json".into())]);
@@ -129,8 +133,9 @@ pub fn prepare(config: &Config, opts: &Options) -> Result<(String, Vec<Prepared>
                 }
                 _ => raw.clone(),
             };
+            let (body, signed) = provider.prepare(&key, &body, now_ms() / 1000);
             let mut headers = extra.clone();
-            headers.extend(provider.sign(&key, &body, now_ms() / 1000));
+            headers.extend(signed);
             prepared.push(Prepared {
                 file: file.clone(),
                 body,

@@ -26,8 +26,8 @@ impl Scheme for Gitlab {
         sign(key, delivery_id)
     }
     /// GitLab sends the token itself, so the header is never stored.
-    fn secret_headers(&self) -> &[&str] {
-        &["x-gitlab-token"]
+    fn is_secret_header(&self, name: &str) -> bool {
+        name == "x-gitlab-token"
     }
 }
 

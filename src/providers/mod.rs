@@ -20,13 +20,37 @@ use subtle::ConstantTimeEq;
 
 use crate::config::{ConfigError, SourceConfig};
 
+pub mod basic_auth;
+pub mod bitbucket;
+pub mod calendly;
+pub mod docusign;
 pub mod generic;
 pub mod github;
 pub mod gitlab;
+pub mod header_token;
+pub mod hubspot;
+pub mod intercom;
+pub mod jira;
+pub mod kit;
+pub mod lemon_squeezy;
+pub mod linear;
+pub mod mailgun;
+pub mod mux;
+pub mod paddle;
+pub mod pagerduty;
+pub mod paystack;
+pub mod razorpay;
+pub mod sentry;
 pub mod shopify;
 pub mod slack;
+pub mod square;
 pub mod standard;
 pub mod stripe;
+pub mod twilio;
+pub mod typeform;
+pub mod vercel;
+pub mod woocommerce;
+pub mod zendesk;
 
 /// One row of the provider registry: the name a source's `provider` key
 /// takes, the provider-specific source keys it reads, and how its scheme is
@@ -59,12 +83,12 @@ pub const PROVIDERS: &[Registration] = &[
     Registration {
         name: "standard-webhooks",
         keys: &[],
-        build: |_, _| Ok(Arc::new(standard::StandardWebhooks)),
+        build: |_, _| Ok(Arc::new(standard::StandardWebhooks::WEBHOOK)),
     },
     Registration {
         name: "svix",
         keys: &[],
-        build: |_, _| Ok(Arc::new(standard::StandardWebhooks)),
+        build: |_, _| Ok(Arc::new(standard::StandardWebhooks::WEBHOOK)),
     },
     Registration {
         name: "shopify",
@@ -85,6 +109,141 @@ pub const PROVIDERS: &[Registration] = &[
         name: "generic-hmac",
         keys: generic::KEYS,
         build: |source, key| Ok(Arc::new(generic::Settings::from_config(source, key)?)),
+    },
+    Registration {
+        name: "paddle",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(paddle::Paddle)),
+    },
+    Registration {
+        name: "linear",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(linear::Linear)),
+    },
+    Registration {
+        name: "twilio",
+        keys: &["public_url"],
+        build: |source, key| Ok(Arc::new(twilio::Twilio::from_config(source, key)?)),
+    },
+    Registration {
+        name: "square",
+        keys: &["public_url"],
+        build: |source, key| Ok(Arc::new(square::Square::from_config(source, key)?)),
+    },
+    Registration {
+        name: "mailgun",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(mailgun::Mailgun)),
+    },
+    Registration {
+        name: "hubspot",
+        keys: &["public_url"],
+        build: |source, key| Ok(Arc::new(hubspot::Hubspot::from_config(source, key)?)),
+    },
+    Registration {
+        name: "intercom",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(intercom::Intercom)),
+    },
+    Registration {
+        name: "typeform",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(typeform::Typeform)),
+    },
+    Registration {
+        name: "calendly",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(calendly::Calendly)),
+    },
+    Registration {
+        name: "vercel",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(vercel::Vercel)),
+    },
+    Registration {
+        name: "sentry",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(sentry::Sentry)),
+    },
+    Registration {
+        name: "bitbucket",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(bitbucket::Bitbucket)),
+    },
+    Registration {
+        name: "jira",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(jira::Jira)),
+    },
+    Registration {
+        name: "lemon-squeezy",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(lemon_squeezy::LemonSqueezy)),
+    },
+    Registration {
+        name: "paystack",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(paystack::Paystack)),
+    },
+    Registration {
+        name: "razorpay",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(razorpay::Razorpay)),
+    },
+    Registration {
+        name: "woocommerce",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(woocommerce::Woocommerce)),
+    },
+    Registration {
+        name: "pagerduty",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(pagerduty::Pagerduty)),
+    },
+    Registration {
+        name: "zendesk",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(zendesk::Zendesk)),
+    },
+    Registration {
+        name: "mux",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(mux::Mux)),
+    },
+    Registration {
+        name: "docusign",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(docusign::Docusign)),
+    },
+    // Clerk and Resend sign with Svix: Standard Webhooks with `svix-*` headers.
+    Registration {
+        name: "clerk",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(standard::StandardWebhooks::SVIX)),
+    },
+    Registration {
+        name: "resend",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(standard::StandardWebhooks::SVIX)),
+    },
+    Registration {
+        name: "basic-auth",
+        keys: &["event_id_pointer", "event_type_pointer"],
+        build: |source, key| {
+            Ok(Arc::new(basic_auth::BasicAuth {
+                pointers: kit::Pointers::from_config(source, key)?,
+            }))
+        },
+    },
+    Registration {
+        name: "header-token",
+        keys: &["token_header", "event_id_pointer", "event_type_pointer"],
+        build: |source, key| {
+            Ok(Arc::new(header_token::HeaderToken {
+                header: token_header(source, key)?,
+                pointers: kit::Pointers::from_config(source, key)?,
+            }))
+        },
     },
 ];
 
@@ -165,9 +324,17 @@ pub trait Scheme: Send + Sync + std::fmt::Debug {
         Ok(raw.as_bytes().to_vec())
     }
 
-    /// Request headers (lower case) whose value is itself a secret.
-    fn secret_headers(&self) -> &[&str] {
-        &[]
+    /// Whether a request header (given in lower case) carries a secret
+    /// itself, so it is never stored, logged or shown.
+    fn is_secret_header(&self, _name: &str) -> bool {
+        false
+    }
+
+    /// The body as the provider would send it at `now`, for providers that
+    /// sign inside the body or stamp it with the time (Mailgun, Linear);
+    /// `None` leaves it as it is.
+    fn stamp(&self, _key: &[u8], _body: &[u8], _now: i64, _delivery_id: &str) -> Option<Vec<u8>> {
+        None
     }
 
     /// Where the event ID sits in the body, for providers that put it there
@@ -364,7 +531,7 @@ impl Provider {
         matches!(
             name.as_str(),
             "authorization" | "cookie" | "proxy-authorization"
-        ) || self.scheme.secret_headers().contains(&name.as_str())
+        ) || self.scheme.is_secret_header(&name)
     }
 
     /// Checks the signature of a request and reads its event ID and type.
@@ -401,6 +568,28 @@ impl Provider {
     /// where the provider carries the event ID in a header, a fresh one.
     pub fn sign(&self, key: &[u8], body: &[u8], now: i64) -> Vec<(String, String)> {
         self.sign_as(key, body, now, &self.scheme.fresh_delivery_id())
+    }
+
+    /// A request as the provider would send `body` at `now`: the body (which
+    /// a few providers stamp or sign inside) and the headers to add.
+    pub fn prepare(&self, key: &[u8], body: &[u8], now: i64) -> (Vec<u8>, Vec<(String, String)>) {
+        self.prepare_as(key, body, now, &self.scheme.fresh_delivery_id())
+    }
+
+    /// [`Provider::prepare`] with a given delivery ID.
+    pub fn prepare_as(
+        &self,
+        key: &[u8],
+        body: &[u8],
+        now: i64,
+        delivery_id: &str,
+    ) -> (Vec<u8>, Vec<(String, String)>) {
+        let body = self
+            .scheme
+            .stamp(key, body, now, delivery_id)
+            .unwrap_or_else(|| body.to_vec());
+        let headers = self.scheme.sign(key, &body, now, delivery_id);
+        (body, headers)
     }
 
     /// [`Provider::sign`] with a given delivery ID (used only by providers
@@ -753,5 +942,143 @@ pub(crate) mod testing {
 
     pub fn keys(secrets: &[&str]) -> super::Keys {
         super::Keys(secrets.iter().map(|s| s.as_bytes().to_vec()).collect())
+    }
+
+    /// One request to one provider, for the provider files' tests: built
+    /// from a source config, signed by the provider's own signer or given
+    /// verbatim, then verified as ingest would.
+    #[derive(Clone)]
+    pub struct Case {
+        pub provider: super::Provider,
+        pub keys: super::Keys,
+        pub method: axum::http::Method,
+        pub uri: axum::http::Uri,
+        pub headers: Vec<(String, String)>,
+        pub body: Vec<u8>,
+    }
+
+    impl Case {
+        /// A source of `provider` with `secrets` and more TOML lines.
+        pub fn new(provider: &str, secrets: &[&str], extra: &str) -> Case {
+            let list: Vec<String> = secrets.iter().map(|s| format!("{s:?}")).collect();
+            let text = format!(
+                "name = \"s\"\nprovider = \"{provider}\"\nsecrets = [{}]\n{extra}",
+                list.join(", ")
+            );
+            let source: crate::config::SourceConfig = toml::from_str(&text).unwrap();
+            let (provider, keys) = super::Provider::from_config(&source, "sources[0]").unwrap();
+            Case {
+                provider,
+                keys,
+                method: axum::http::Method::POST,
+                uri: axum::http::Uri::from_static("/ingest/s"),
+                headers: Vec::new(),
+                body: Vec::new(),
+            }
+        }
+
+        /// `body` as the provider sends it at `now` with the first secret,
+        /// plus `extra` headers.
+        pub fn signed(
+            &self,
+            body: &[u8],
+            now: i64,
+            delivery_id: &str,
+            extra: &[(&str, &str)],
+        ) -> Case {
+            let (body, mut headers) =
+                self.provider
+                    .prepare_as(self.keys.first().unwrap(), body, now, delivery_id);
+            headers.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+            Case {
+                headers,
+                body,
+                ..self.clone()
+            }
+        }
+
+        /// This request as given: headers and body verbatim.
+        pub fn raw(&self, headers: &[(&str, &str)], body: &[u8]) -> Case {
+            Case {
+                headers: headers
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                body: body.to_vec(),
+                ..self.clone()
+            }
+        }
+
+        pub fn header(&self, name: &str) -> Option<&str> {
+            self.headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        }
+
+        pub fn verify(
+            &self,
+            tolerance: Option<u64>,
+            now: i64,
+        ) -> Result<super::Verdict, super::Rejection> {
+            let pairs: Vec<(&str, &str)> = self
+                .headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let map = headers(&pairs);
+            let req = super::Inbound {
+                method: &self.method,
+                uri: &self.uri,
+                headers: &map,
+                body: &self.body,
+            };
+            self.provider.verify(&self.keys, tolerance, &req, now)
+        }
+
+        /// The (event ID, type) of a request that must verify.
+        pub fn event(&self, now: i64) -> (String, String) {
+            match self.verify(None, now) {
+                Ok(super::Verdict::Event(v)) => (v.provider_event_id, v.event_type),
+                other => panic!("expected an event, got {other:?}"),
+            }
+        }
+
+        /// A tampered body (one byte changed) and a wrong secret are both 401.
+        pub fn assert_tamper_and_wrong_secret_refused(&self, now: i64) {
+            let mut tampered = self.clone();
+            let i = tampered
+                .body
+                .iter()
+                .rposition(|b| b.is_ascii_alphanumeric())
+                .expect("a body with a letter or digit");
+            tampered.body[i] = if tampered.body[i] == b'x' { b'y' } else { b'x' };
+            assert!(
+                matches!(
+                    tampered.verify(None, now),
+                    Err(super::Rejection::Unauthorized(_))
+                ),
+                "tampered body: {:?}",
+                tampered.verify(None, now)
+            );
+            let mut wrong = self.clone();
+            wrong.keys = super::Keys(vec![b"not-the-secret".to_vec()]);
+            assert!(
+                matches!(
+                    wrong.verify(None, now),
+                    Err(super::Rejection::Unauthorized(_))
+                ),
+                "wrong secret: {:?}",
+                wrong.verify(None, now)
+            );
+        }
+
+        pub fn assert_unauthorized(&self, tolerance: Option<u64>, now: i64) {
+            let got = self.verify(tolerance, now);
+            assert!(
+                matches!(got, Err(super::Rejection::Unauthorized(_))),
+                "{got:?}"
+            );
+        }
     }
 }

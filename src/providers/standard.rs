@@ -12,8 +12,18 @@ use super::{
     required_json_str, Inbound, Keys, Rejection, Scheme, Verdict, Verified,
 };
 
+/// Verification accepts both header spellings; `headers` is the one this
+/// sender uses, which `hookgate replay` signs with (Clerk and Resend send
+/// Svix's `svix-*`).
 #[derive(Debug)]
-pub struct StandardWebhooks;
+pub struct StandardWebhooks {
+    pub headers: &'static str,
+}
+
+impl StandardWebhooks {
+    pub const WEBHOOK: StandardWebhooks = StandardWebhooks { headers: "webhook" };
+    pub const SVIX: StandardWebhooks = StandardWebhooks { headers: "svix" };
+}
 
 impl Scheme for StandardWebhooks {
     fn verify(
@@ -26,7 +36,11 @@ impl Scheme for StandardWebhooks {
         verify(keys, tolerance, req.headers, req.body, now)
     }
     fn sign(&self, key: &[u8], body: &[u8], now: i64, delivery_id: &str) -> Vec<(String, String)> {
-        sign(key, delivery_id, body, now)
+        let mut headers = sign(key, delivery_id, body, now);
+        for (name, _) in &mut headers {
+            *name = name.replacen("webhook", self.headers, 1);
+        }
+        headers
     }
     fn default_tolerance(&self) -> Option<u64> {
         Some(300)
@@ -158,5 +172,45 @@ mod tests {
         );
         assert!(verify(&keys(&[SECRET]), Some(300), &h, body, 1301).is_err());
         assert!(verify(&keys(&[SECRET]), Some(300), &h, body, 699).is_err());
+    }
+
+    /// Computed with the Standard Webhooks reference library for Python,
+    /// `standardwebhooks` 1.1.0 (`Webhook.sign`), on Clerk- and
+    /// Resend-shaped bodies: both names verify Svix's headers and sign with them.
+    #[test]
+    fn clerk_and_resend_reference_vectors() {
+        use crate::providers::testing::Case;
+        let cases = [
+            (
+                "clerk",
+                "msg_2Xq7wQk1clerk",
+                r#"{"data":{"id":"user_29w83sxmDNGwOuEthce5gg56FcC"},"object":"event","type":"user.created"}"#,
+                "v1,khoGOCPv2eZnfdb00fkZ0fxKslD2ynLyneLGlIl6PTE=",
+                "user.created",
+            ),
+            (
+                "resend",
+                "msg_resend_1",
+                r#"{"type":"email.delivered","created_at":"2024-02-22T23:41:12.126Z","data":{"email_id":"56761188-7520-42d8-8898-ff6fc54ce618"}}"#,
+                "v1,c0/zZzlLNXe9OyEYjbw2YbpZ4Swi/vHv87BQQiwx63M=",
+                "email.delivered",
+            ),
+        ];
+        for (name, id, body, signature, event_type) in cases {
+            let case = Case::new(name, &[SECRET], "");
+            let given = case.raw(
+                &[
+                    ("svix-id", id),
+                    ("svix-timestamp", "1700000000"),
+                    ("svix-signature", signature),
+                ],
+                body.as_bytes(),
+            );
+            assert_eq!(given.event(1700000000), (id.into(), event_type.into()));
+            given.assert_tamper_and_wrong_secret_refused(1700000000);
+            given.assert_unauthorized(None, 1700000301);
+            let signed = case.signed(body.as_bytes(), 1700000000, id, &[]);
+            assert_eq!(signed.header("svix-signature"), Some(signature), "{name}");
+        }
     }
 }

@@ -49,9 +49,79 @@ pub const ALL_SECRETS: &[&str] = &[
 
 pub const MAX_BODY: usize = 65_536;
 
+/// Test sources of the HMAC family, basic-auth and header-token:
+/// (source name, provider, secret, more keys).
+pub const MORE_SOURCES: &[(&str, &str, &str, &str)] = &[
+    (
+        "paddle",
+        "paddle",
+        "pdl_ntfset_test_secret_1",
+        "tolerance_secs = 300",
+    ),
+    ("linear", "linear", "lin_wh_test_secret_2", ""),
+    (
+        "twilio",
+        "twilio",
+        "twilio-auth-token-3",
+        "public_url = \"https://hooks.example.com/ingest/twilio\"",
+    ),
+    (
+        "square",
+        "square",
+        "square-signature-key-4",
+        "public_url = \"https://hooks.example.com/ingest/square\"",
+    ),
+    ("mailgun", "mailgun", "key-mailgun-test-5", ""),
+    (
+        "hubspot",
+        "hubspot",
+        "hubspot-client-secret-6",
+        "public_url = \"https://hooks.example.com/ingest/hubspot\"",
+    ),
+    ("intercom", "intercom", "intercom-secret-7", ""),
+    ("typeform", "typeform", "typeform-secret-8", ""),
+    ("calendly", "calendly", "calendly-key-9", ""),
+    ("vercel", "vercel", "vercel-secret-10", ""),
+    ("sentry", "sentry", "sentry-secret-11", ""),
+    ("bitbucket", "bitbucket", "bitbucket-secret-12", ""),
+    ("jira", "jira", "jira-secret-13", ""),
+    ("lemon-squeezy", "lemon-squeezy", "lemon-secret-14", ""),
+    ("paystack", "paystack", "sk_test_paystack_15", ""),
+    ("razorpay", "razorpay", "razorpay-secret-16", ""),
+    ("woocommerce", "woocommerce", "woo-secret-17", ""),
+    ("pagerduty", "pagerduty", "pagerduty-secret-18", ""),
+    ("zendesk", "zendesk", "zendesk-secret-19", ""),
+    ("mux", "mux", "mux-secret-20", ""),
+    ("docusign", "docusign", "docusign-key-21", ""),
+    ("clerk", "clerk", "whsec_Y2xlcmstdGVzdC1zZWNyZXQtMjI=", ""),
+    ("resend", "resend", "whsec_cmVzZW5kLXRlc3Qtc2VjcmV0LTIz", ""),
+    (
+        "postmark",
+        "basic-auth",
+        "postmark:test-password-24",
+        "event_id_pointer = \"/MessageID\"\nevent_type_pointer = \"/RecordType\"",
+    ),
+    (
+        "tokened",
+        "header-token",
+        "header-token-25",
+        "token_header = \"X-Webhook-Token\"\nevent_id_pointer = \"/id\"",
+    ),
+];
+
+fn more_sources_toml() -> String {
+    MORE_SOURCES
+        .iter()
+        .map(|(name, provider, secret, extra)| {
+            format!("\n[[sources]]\nname = \"{name}\"\nprovider = \"{provider}\"\nsecrets = [\"{secret}\"]\n{extra}\n")
+        })
+        .collect()
+}
+
 fn sources_toml() -> String {
-    format!(
-        r#"
+    more_sources_toml()
+        + &format!(
+            r#"
 [[sources]]
 name = "stripe"
 provider = "stripe"
@@ -91,7 +161,7 @@ signature_prefix = "sha256="
 event_id_pointer = "/id"
 event_type_pointer = "/type"
 "#
-    )
+        )
 }
 
 /// The full config text of a test app: all sources above, plus `extra`

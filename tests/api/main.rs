@@ -10,3 +10,4 @@ mod fixtures;
 mod ingest;
 mod postgres;
 mod process;
+mod providers;
