@@ -133,6 +133,11 @@ async fn full_disk_never_acknowledges_an_unstored_event() {
 /// (EBUSY) while any file on it is open for writing, which SQLite's always
 /// are. A filesystem turns read-only under open files only on an error, and
 /// stays so until it is unmounted.
+///
+/// The error strikes between two waves of requests, not during a commit:
+/// ext4 can lose a commit whose fsync returned just as the error struck
+/// (plain `sqlite3` loses it too), and no program above it can help that.
+/// What is under test is what hookgate does once the filesystem refuses.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_only_filesystem_answers_503_and_loses_nothing() {
     if !can_mount("read_only_filesystem_answers_503_and_loses_nothing") {
@@ -153,54 +158,32 @@ async fn read_only_filesystem_answers_503_and_loses_nothing() {
     let client = client();
     let ledger = Mutex::new(Ledger::new("evt_ro_", 1024, false));
 
-    // 1. Healthy.
-    let healthy = until_healthy(&client, &base, &ledger, CLIENTS, 5, Duration::from_secs(30)).await;
+    // 1. Healthy, with deliveries under way.
+    let healthy = until_healthy(
+        &client,
+        &base,
+        &ledger,
+        CLIENTS,
+        10,
+        Duration::from_secs(30),
+    )
+    .await;
     assert!(healthy, "ingest works before the fault");
     let sent_before = ledger.lock().unwrap().answers.len();
 
-    // 2. The filesystem turns read-only under load.
-    let stop = Arc::new(AtomicBool::new(false));
-    let shared = Arc::new(ledger);
-    let load = tokio::spawn(flood(
-        client.clone(),
-        base.clone(),
-        shared.clone(),
-        Pace {
-            clients: CLIENTS,
-            pause: Duration::from_millis(10),
-            max: 600,
-        },
-        stop.clone(),
-    ));
-    eventually("more events acknowledged", || async {
-        shared.lock().unwrap().answers.len() >= sent_before + 2 * CLIENTS
-    })
-    .await;
+    // 2. The filesystem turns read-only; requests keep coming.
     fs.ext4_error();
     let mut readyz_while_ro = Vec::new();
-    for _ in 0..10 {
+    for _ in 0..15 {
+        round(&client, &base, &ledger, CLIENTS).await;
         readyz_while_ro.push(readyz(&client, &base).await);
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    stop.store(true, Ordering::SeqCst);
-    load.await.unwrap();
-    // The answers after the fault, once the first 503 showed it.
     let (ok_while_ro, unavailable_while_ro) = {
-        let l = shared.lock().unwrap();
+        let l = ledger.lock().unwrap();
         let after = &l.answers[sent_before..];
-        let since = after
-            .iter()
-            .position(|a| a.status == Some(503))
-            .unwrap_or(after.len());
         (
-            after[since..]
-                .iter()
-                .filter(|a| a.status == Some(200))
-                .count(),
-            after[since..]
-                .iter()
-                .filter(|a| a.status == Some(503))
-                .count(),
+            after.iter().filter(|a| a.status == Some(200)).count(),
+            after.iter().filter(|a| a.status == Some(503)).count(),
         )
     };
 
@@ -222,7 +205,6 @@ async fn read_only_filesystem_answers_503_and_loses_nothing() {
     );
     fs.mount_ext4(&image);
     let proc = binary.start();
-    let ledger = Arc::into_inner(shared).unwrap();
     let recovered = until_healthy(
         &client,
         &proc.base(),
@@ -236,9 +218,9 @@ async fn read_only_filesystem_answers_503_and_loses_nothing() {
     let audit = Audit::run(&proc.base(), &ledger, &[&target]).await;
     let readyz_503 = readyz_while_ro.iter().filter(|s| **s == Some(503)).count();
     println!(
-        "read-only filesystem (sqlite): {}; after the fault: {ok_while_ro} answered 200, \
+        "read-only filesystem (sqlite): {}; while read-only: {ok_while_ro} answered 200, \
          {unavailable_while_ro} answered 503, /readyz 503 in {readyz_503} of {} polls; \
-         recovered after repair: {}; {}",
+         SIGTERM: {exit}; recovered after repair: {}; {}",
         ledger.summary(),
         readyz_while_ro.len(),
         yes(recovered),
@@ -251,7 +233,7 @@ async fn read_only_filesystem_answers_503_and_loses_nothing() {
         violations.len(),
         first(&violations)
     );
-    assert!(unavailable_while_ro > 0, "no 503 while read-only");
+    assert_eq!(ok_while_ro, 0, "answered 200 while nothing can be written");
     audit.assert_nothing_lost("read-only filesystem");
     assert!(
         readyz_503 > 0,
