@@ -409,13 +409,14 @@ pub async fn round(
     answers
 }
 
-/// How a background load runs: rounds of `clients` concurrent requests with
-/// `pause` between rounds (which keeps a fast store from sending `max`
-/// before the fault comes), until stopped or `max` requests were sent.
+/// How a background load runs: a round of `clients` concurrent requests at
+/// most every `interval`, until stopped or `max` requests were sent. The
+/// interval caps the rate on any machine, so a fast store cannot send `max`
+/// before the fault comes.
 #[derive(Debug, Clone, Copy)]
 pub struct Pace {
     pub clients: usize,
-    pub pause: Duration,
+    pub interval: Duration,
     pub max: usize,
 }
 
@@ -430,8 +431,9 @@ pub async fn flood(
 ) -> usize {
     let mut sent = 0;
     while !stop.load(Ordering::SeqCst) && sent < pace.max {
+        let next = tokio::time::Instant::now() + pace.interval;
         sent += round(&client, &base, &ledger, pace.clients).await.len();
-        tokio::time::sleep(pace.pause).await;
+        tokio::time::sleep_until(next).await;
     }
     sent
 }
