@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hookgate::providers::stripe;
 use serde_json::Value;
 
 use crate::helpers::*;
@@ -194,74 +193,18 @@ impl Binary {
         Binary { config, _dir: dir }
     }
 
+    /// hookgate on a SQLite file in `dir`, every Stripe event routed to
+    /// `target`.
+    pub fn sqlite_in(dir: &Path, target: &TestTarget) -> Binary {
+        Binary::new(
+            &format!("sqlite://{}/hookgate.db", dir.display()),
+            &route("stripe", "t", &target.url, "timeout_ms = 2000", None),
+        )
+    }
+
     pub fn start(&self) -> Proc {
         spawn_binary(&self.config, &[], &[])
     }
-}
-
-/// What one ingest request got back.
-#[derive(Debug, Clone)]
-pub struct Answer {
-    pub provider_id: String,
-    /// `None`: no HTTP answer at all (connection refused or cut).
-    pub status: Option<u16>,
-    pub event_id: Option<String>,
-    pub retry_after: bool,
-    pub body: String,
-}
-
-impl Answer {
-    /// Within the contract under a storage fault: 200 with an event ID, or
-    /// 503 with `Retry-After`. `no_answer_ok` for when the process is killed.
-    fn keeps_contract(&self, no_answer_ok: bool) -> bool {
-        match self.status {
-            Some(200) => self.event_id.is_some(),
-            Some(503) => self.retry_after,
-            None => no_answer_ok,
-            Some(_) => false,
-        }
-    }
-}
-
-/// Signs one Stripe event, padded with `pad` bytes, and POSTs it.
-pub async fn send(client: &reqwest::Client, base: &str, provider_id: &str, pad: usize) -> Answer {
-    let body = format!(
-        "{{\"id\":\"{provider_id}\",\"object\":\"event\",\"type\":\"invoice.paid\",\"pad\":\"{}\"}}",
-        "x".repeat(pad)
-    );
-    let now = hookgate::ids::now_ms() / 1000;
-    let sent = client
-        .post(format!("{base}/ingest/stripe"))
-        .header("Content-Type", "application/json")
-        .header(
-            "Stripe-Signature",
-            stripe::signature(STRIPE_SECRET.as_bytes(), body.as_bytes(), now),
-        )
-        .body(body)
-        .send()
-        .await;
-    let mut answer = Answer {
-        provider_id: provider_id.to_string(),
-        status: None,
-        event_id: None,
-        retry_after: false,
-        body: String::new(),
-    };
-    let Ok(resp) = sent else { return answer };
-    let status = resp.status().as_u16();
-    answer.retry_after = resp.headers().contains_key("retry-after");
-    // A body cut off by a crash leaves the outcome unknown: no answer.
-    let Ok(text) = resp.text().await else {
-        return answer;
-    };
-    answer.status = Some(status);
-    if status == 200 {
-        answer.event_id = serde_json::from_str::<Value>(&text)
-            .ok()
-            .and_then(|v| v["event_id"].as_str().map(str::to_string));
-    }
-    answer.body = text;
-    answer
 }
 
 /// Every answer of a run, and the provider event IDs still to be sent.
@@ -358,12 +301,20 @@ impl Ledger {
         )
     }
 
-    /// Answers outside the contract (see [`Answer::keeps_contract`]).
-    pub fn violations(&self, no_answer_ok: bool) -> Vec<&Answer> {
-        self.answers
+    /// Fails the test on any answer outside the contract (see
+    /// [`Answer::keeps_contract`]), naming the first few.
+    pub fn assert_contract_kept(&self, no_answer_ok: bool) {
+        let broken: Vec<&Answer> = self
+            .answers
             .iter()
             .filter(|a| !a.keeps_contract(no_answer_ok))
-            .collect()
+            .collect();
+        assert!(
+            broken.is_empty(),
+            "{} answers were neither 200 nor 503 with Retry-After: {:?}",
+            broken.len(),
+            first(&broken)
+        );
     }
 
     /// Two answers for one provider event ID that name different events.
@@ -398,7 +349,7 @@ pub async fn round(
         .into_iter()
         .map(|id| {
             let (client, base) = (client.clone(), base.to_string());
-            tokio::spawn(async move { send(&client, &base, &id, pad).await })
+            tokio::spawn(async move { send_stripe(&client, &base, &id, pad).await })
         })
         .collect();
     let mut answers = Vec::new();
