@@ -513,6 +513,76 @@ pub fn stripe_event(id: &str, event_type: &str) -> String {
     )
 }
 
+/// What one ingest request got back.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub provider_id: String,
+    /// `None`: no HTTP answer at all (connection refused or cut).
+    pub status: Option<u16>,
+    pub event_id: Option<String>,
+    pub retry_after: bool,
+    pub body: String,
+}
+
+impl Answer {
+    /// Within the contract under a storage fault: 200 with an event ID, or
+    /// 503 with `Retry-After`. `no_answer_ok` for when the process is killed.
+    pub fn keeps_contract(&self, no_answer_ok: bool) -> bool {
+        match self.status {
+            Some(200) => self.event_id.is_some(),
+            Some(503) => self.retry_after,
+            None => no_answer_ok,
+            Some(_) => false,
+        }
+    }
+}
+
+/// Signs one Stripe event, padded with `pad` bytes, and POSTs it.
+pub async fn send_stripe(
+    client: &reqwest::Client,
+    base: &str,
+    provider_id: &str,
+    pad: usize,
+) -> Answer {
+    let body = format!(
+        "{{\"id\":\"{provider_id}\",\"object\":\"event\",\"type\":\"invoice.paid\",\"pad\":\"{}\"}}",
+        "x".repeat(pad)
+    );
+    let now = hookgate::ids::now_ms() / 1000;
+    let sent = client
+        .post(format!("{base}/ingest/stripe"))
+        .header("Content-Type", "application/json")
+        .header(
+            "Stripe-Signature",
+            hookgate::providers::stripe::signature(STRIPE_SECRET.as_bytes(), body.as_bytes(), now),
+        )
+        .body(body)
+        .send()
+        .await;
+    let mut answer = Answer {
+        provider_id: provider_id.to_string(),
+        status: None,
+        event_id: None,
+        retry_after: false,
+        body: String::new(),
+    };
+    let Ok(resp) = sent else { return answer };
+    let status = resp.status().as_u16();
+    answer.retry_after = resp.headers().contains_key("retry-after");
+    // A body cut off by a crash leaves the outcome unknown: no answer.
+    let Ok(text) = resp.text().await else {
+        return answer;
+    };
+    answer.status = Some(status);
+    if status == 200 {
+        answer.event_id = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|v| v["event_id"].as_str().map(str::to_string));
+    }
+    answer.body = text;
+    answer
+}
+
 /// A request a test target received.
 #[derive(Debug, Clone)]
 pub struct Received {

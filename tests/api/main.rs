@@ -6,6 +6,7 @@ mod helpers;
 mod admin;
 mod cli;
 mod dispatch;
+mod faults;
 mod fixtures;
 mod ingest;
 mod postgres;

@@ -5,7 +5,6 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use hookgate::config::DatabaseConfig;
-use hookgate::providers::stripe;
 use hookgate::store::Store;
 
 use crate::helpers::*;
@@ -43,27 +42,7 @@ impl Setup {
 
 /// Sends one signed Stripe event; `Some(event_id)` when answered 200.
 async fn send(client: &reqwest::Client, base: &str, id: &str, pad: usize) -> Option<String> {
-    let body = format!(
-        "{{\"id\":\"{id}\",\"type\":\"invoice.paid\",\"pad\":\"{}\"}}",
-        "x".repeat(pad)
-    );
-    let now = hookgate::ids::now_ms() / 1000;
-    let resp = client
-        .post(format!("{base}/ingest/stripe"))
-        .header("Content-Type", "application/json")
-        .header(
-            "Stripe-Signature",
-            stripe::signature(STRIPE_SECRET.as_bytes(), body.as_bytes(), now),
-        )
-        .body(body)
-        .send()
-        .await
-        .ok()?;
-    if resp.status() != 200 {
-        return None;
-    }
-    let json: serde_json::Value = serde_json::from_str(&resp.text().await.ok()?).ok()?;
-    Some(json["event_id"].as_str()?.to_string())
+    send_stripe(client, base, id, pad).await.event_id
 }
 
 /// Sends `n` events, 8 at a time; returns the acknowledged event IDs.
