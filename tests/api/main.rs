@@ -7,6 +7,7 @@ mod admin;
 mod cli;
 mod dispatch;
 mod fixtures;
+mod hostile;
 mod ingest;
 mod postgres;
 mod process;
