@@ -788,6 +788,72 @@ mod tests {
     }
 
     #[test]
+    fn new_server_keys_have_defaults_and_are_checked() {
+        let config = Config::from_toml("", &no_env).unwrap();
+        assert_eq!(config.server.header_timeout_ms, 10_000);
+        assert_eq!(config.server.idle_timeout_ms, 60_000);
+        assert_eq!(config.server.max_connections, 10_000);
+        for (text, key) in [
+            ("[server]\nheader_timeout_ms = 0\n", "server.header_timeout_ms"),
+            ("[server]\nidle_timeout_ms = 0\n", "server.idle_timeout_ms"),
+            ("[server]\nmax_connections = 0\n", "server.max_connections"),
+            ("[server]\ntrusted_proxies = [\"proxy\"]\n", "server.trusted_proxies[0]"),
+            (
+                "[[sources]]\nname = \"a\"\nprovider = \"github\"\nsecrets = [\"x\"]\nallow_ips = [\"10.0.0.0/33\"]\n",
+                "sources[0].allow_ips[0]",
+            ),
+            (
+                "[[sources]]\nname = \"a\"\nprovider = \"github\"\nsecrets_file = \"/nonexistent/hookgate-secrets\"\n",
+                "sources[0].secrets_file",
+            ),
+        ] {
+            let err = Config::from_toml(text, &no_env).unwrap_err();
+            assert_eq!(err.key, key, "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn urls_are_redacted() {
+        assert_eq!(
+            redact_url("https://u:p4ss@h.example:8443/a/b?token=t0k#f"),
+            "https://h.example:8443/a/b"
+        );
+        assert_eq!(redact_url("http://h/x"), "http://h/x");
+        let odd = redact_url("ftp:/u:p4ss@h/x?token=t0k");
+        assert!(!odd.contains("p4ss") && !odd.contains("t0k"), "{odd}");
+        let bad = redact_url("not a url u:p4ss@h?token=t0k");
+        assert!(!bad.contains("p4ss") && !bad.contains("t0k"), "{bad}");
+    }
+
+    /// Every secret and token the shipped hookgate.toml holds is known as a
+    /// development value, so a new example source cannot slip past the
+    /// start-up warning.
+    #[test]
+    fn every_shipped_secret_is_recognised() {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/hookgate.toml"));
+        let config = Config::load(path, &no_env).unwrap();
+        let found = config.shipped_development_values();
+        assert!(found.contains(&"admin.token".to_string()), "{found:?}");
+        for (i, source) in config.sources.iter().enumerate() {
+            let place = format!("sources[{i}].secrets ({})", source.name);
+            assert!(found.contains(&place), "{place} not recognised: {found:?}");
+        }
+        for (i, target) in config.targets.iter().enumerate() {
+            if target.signing_secret.is_some() {
+                let place = format!("targets[{i}].signing_secret ({})", target.name);
+                assert!(found.contains(&place), "{place} not recognised: {found:?}");
+            }
+        }
+        let replaced =
+            |n: &str| (n == "STRIPE_WEBHOOK_SECRET").then(|| "whsec_real_one".to_string());
+        let config = Config::load(path, &replaced).unwrap();
+        assert!(!config
+            .shipped_development_values()
+            .iter()
+            .any(|p| p.contains("(stripe)")));
+    }
+
+    #[test]
     fn secrets_are_redacted_in_debug() {
         let text =
             "[[sources]]\nname = \"a\"\nprovider = \"github\"\nsecrets = [\"supersecretvalue\"]\n";

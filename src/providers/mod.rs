@@ -919,6 +919,65 @@ mod tests {
         assert_eq!(names.len(), all);
     }
 
+    /// No wrap-around at the ends of i64 (or with a u64 tolerance): the
+    /// stalest and most future timestamps are refused, never taken as now.
+    #[test]
+    fn timestamp_checks_hold_at_the_extremes() {
+        let (min, max) = (i64::MIN.to_string(), i64::MAX.to_string());
+        let now = 1_700_000_000;
+        // (timestamp, tolerance, now, stale_only, accepted)
+        let cases = [
+            (&min, 300, now, true, false),
+            (&min, 300, now, false, false),
+            (&min, 300, i64::MAX, true, false),
+            (&max, 300, now, false, false),
+            (&max, 300, i64::MIN, false, false),
+            (&max, 300, now, true, true),
+            (&min, 0, i64::MIN, false, true),
+            (&max, 0, i64::MAX, false, true),
+            (&min, u64::MAX, i64::MAX, false, true),
+            (&min, i64::MAX as u64, 0, true, false),
+        ];
+        for (ts, tolerance, now, stale_only, accepted) in cases {
+            let r = check_timestamp(ts, Some(tolerance), now, stale_only);
+            assert_eq!(
+                r.is_ok(),
+                accepted,
+                "{ts} tol {tolerance} now {now} stale_only {stale_only}"
+            );
+        }
+        assert!(check_timestamp("-9223372036854775809", Some(300), 0, true).is_err());
+        assert!(check_timestamp("99999999999999999999", None, 0, false).is_err());
+    }
+
+    /// IDs and types that could not travel as header values are refused,
+    /// with the field named; the limits themselves are accepted.
+    #[test]
+    fn verified_holds_only_deliverable_values() {
+        let ok = |id: &str, t: &str| Verified::new(id.into(), t.into());
+        assert!(ok(
+            &"i".repeat(MAX_EVENT_ID_BYTES),
+            &"t".repeat(MAX_EVENT_TYPE_BYTES)
+        )
+        .is_ok());
+        assert!(ok("é-ünïcode", "type.ok").is_ok());
+        for (id, t, field) in [
+            ("a\nb", "t", "provider event ID"),
+            ("a\0b", "t", "provider event ID"),
+            ("a\u{85}b", "t", "provider event ID"),
+            ("", "t", "provider event ID"),
+            ("a", "t\tx", "event type"),
+            ("a", "", "event type"),
+        ] {
+            match ok(id, t) {
+                Err(Rejection::BadRequest(m)) => assert!(m.contains(field), "{m}"),
+                other => panic!("{id:?}/{t:?}: {other:?}"),
+            }
+        }
+        assert!(ok(&"i".repeat(MAX_EVENT_ID_BYTES + 1), "t").is_err());
+        assert!(ok("i", &"t".repeat(MAX_EVENT_TYPE_BYTES + 1)).is_err());
+    }
+
     /// The signer `hookgate replay` uses agrees with the published vectors.
     #[test]
     fn replay_signer_matches_published_vectors() {

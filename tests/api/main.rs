@@ -11,4 +11,5 @@ mod hostile;
 mod ingest;
 mod postgres;
 mod process;
+mod properties;
 mod providers;
