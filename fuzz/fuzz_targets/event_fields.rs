@@ -3,7 +3,7 @@
 #![no_main]
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
-use hookgate::providers::{Verdict, MAX_EVENT_ID_BYTES, MAX_EVENT_TYPE_BYTES};
+use hookgate::providers::{Inbound, Verdict, MAX_EVENT_ID_BYTES, MAX_EVENT_TYPE_BYTES};
 use libfuzzer_sys::fuzz_target;
 
 mod common;
@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
     }
     headers.append("x-github-event", HeaderValue::from_static("push"));
     headers.append("x-shopify-topic", HeaderValue::from_static("orders/create"));
-    if let Ok(Verdict::Event(v)) = provider.verify(keys, None, &headers, body, now) {
+    if let Ok(Verdict::Event(v)) = provider.verify(keys, None, &Inbound::post(&headers, body), now) {
         assert!(deliverable(v.provider_event_id(), MAX_EVENT_ID_BYTES));
         assert!(deliverable(v.event_type(), MAX_EVENT_TYPE_BYTES));
     }

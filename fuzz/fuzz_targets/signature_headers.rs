@@ -3,7 +3,7 @@
 #![no_main]
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
-use hookgate::providers::Verdict;
+use hookgate::providers::{Inbound, Verdict};
 use libfuzzer_sys::fuzz_target;
 
 mod common;
@@ -37,6 +37,6 @@ fuzz_target!(|data: &[u8]| {
             headers.append(HeaderName::from_static(name), v);
         }
     }
-    let result = provider.verify(keys, None, &headers, body, 1_700_000_000);
+    let result = provider.verify(keys, None, &Inbound::post(&headers, body), 1_700_000_000);
     assert!(!matches!(result, Ok(Verdict::Event(_))), "accepted a forged request");
 });
