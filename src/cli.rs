@@ -285,7 +285,9 @@ fn check_config(arg: &ConfigArg) -> Result<(), CliError> {
         };
         println!(
             "  {} -> {} (max_attempts {}{signed})",
-            t.name, t.url, t.max_attempts
+            t.name,
+            crate::config::redact_url(&t.url),
+            t.max_attempts
         );
     }
     println!("routes:");
@@ -295,6 +297,11 @@ fn check_config(arg: &ConfigArg) -> Result<(), CliError> {
             .as_ref()
             .map_or_else(|| "*".to_string(), |t| t.join(", "));
         println!("  {} -> {} [{types}]", r.source, r.target);
+    }
+    for place in config.shipped_development_values() {
+        eprintln!(
+            "warning: {place} uses the development value shipped in hookgate.toml: anyone can sign with it; replace it"
+        );
     }
     Ok(())
 }

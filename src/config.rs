@@ -82,6 +82,20 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     pub request_timeout_ms: u64,
     pub shutdown_grace_ms: u64,
+    /// A client must finish its request line and headers within this,
+    /// counted from the connection's accept or the first byte of a later
+    /// request on a kept-alive connection.
+    pub header_timeout_ms: u64,
+    /// A kept-alive connection with no request in progress is closed after
+    /// this long without the first byte of a next request.
+    pub idle_timeout_ms: u64,
+    /// Concurrent connections. When full, the connection that has waited
+    /// longest for a request gives way to a new one; when all are busy, new
+    /// ones wait in the accept queue.
+    pub max_connections: usize,
+    /// Peers (CIDR) whose `X-Forwarded-For` is believed when a source has
+    /// `allow_ips`; everyone else is judged by the connection's address.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -91,6 +105,10 @@ impl Default for ServerConfig {
             max_body_bytes: 1024 * 1024,
             request_timeout_ms: 10_000,
             shutdown_grace_ms: 10_000,
+            header_timeout_ms: 10_000,
+            idle_timeout_ms: 60_000,
+            max_connections: 10_000,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -179,6 +197,11 @@ pub struct SourceConfig {
     pub provider: String,
     #[serde(default)]
     pub secrets: Vec<Secret>,
+    /// A file holding more secrets, one a line (blank lines and `#`
+    /// comments skipped); read at start, added after `secrets`.
+    pub secrets_file: Option<PathBuf>,
+    /// When set, only these addresses (CIDR) may post to this source.
+    pub allow_ips: Option<Vec<String>>,
     pub tolerance_secs: Option<u64>,
     // `generic-hmac` only: how the signature is carried and computed.
     pub signature_header: Option<String>,
@@ -332,8 +355,40 @@ impl Config {
         if let Some(token) = env("HOOKGATE_ADMIN_TOKEN") {
             config.admin.token = Some(Secret::new(token));
         }
+        for (i, source) in config.sources.iter_mut().enumerate() {
+            if let Some(path) = source.secrets_file.clone() {
+                let more = read_secrets_file(&path)
+                    .map_err(|m| ConfigError::new(format!("sources[{i}].secrets_file"), m))?;
+                source.secrets.extend(more);
+            }
+        }
         config.validate()?;
         Ok(config)
+    }
+
+    /// Where this configuration still uses a value shipped in the example
+    /// `hookgate.toml` (for example `sources[0].secrets (stripe)`): anyone
+    /// who has read the repository can sign for those sources.
+    pub fn shipped_development_values(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        if let Some(token) = &self.admin.token {
+            if is_shipped_value(token.expose()) {
+                found.push("admin.token".to_string());
+            }
+        }
+        for (i, source) in self.sources.iter().enumerate() {
+            if source.secrets.iter().any(|s| is_shipped_value(s.expose())) {
+                found.push(format!("sources[{i}].secrets ({})", source.name));
+            }
+        }
+        for (i, target) in self.targets.iter().enumerate() {
+            if let Some(secret) = &target.signing_secret {
+                if is_shipped_value(secret.expose()) {
+                    found.push(format!("targets[{i}].signing_secret ({})", target.name));
+                }
+            }
+        }
+        found
     }
 
     /// Checks what serde cannot; the first problem found is returned.
@@ -345,6 +400,17 @@ impl Config {
         if self.server.max_body_bytes == 0 {
             return Err(ConfigError::new("server.max_body_bytes", "must be above 0"));
         }
+        for (key, value) in [
+            ("request_timeout_ms", self.server.request_timeout_ms),
+            ("header_timeout_ms", self.server.header_timeout_ms),
+            ("idle_timeout_ms", self.server.idle_timeout_ms),
+            ("max_connections", self.server.max_connections as u64),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::new(format!("server.{key}"), "must be above 0"));
+            }
+        }
+        crate::client_ip::Cidrs::parse(&self.server.trusted_proxies, "server.trusted_proxies")?;
         if !(self.database.url.starts_with("sqlite:")
             || self.database.url.starts_with("postgres://")
             || self.database.url.starts_with("postgresql://"))
@@ -396,6 +462,9 @@ impl Config {
                 ));
             }
             Provider::from_config(source, &key)?;
+            if let Some(list) = &source.allow_ips {
+                crate::client_ip::Cidrs::parse(list, &format!("{key}.allow_ips"))?;
+            }
         }
 
         let mut names = HashSet::new();
@@ -406,6 +475,15 @@ impl Config {
                 return Err(ConfigError::new(
                     format!("{key}.name"),
                     format!("duplicate target name {:?}", target.name),
+                ));
+            }
+            // Checked here first so that the message shows the URL redacted.
+            let url_ok = reqwest::Url::parse(&target.url)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            if !url_ok {
+                return Err(ConfigError::new(
+                    format!("{key}.url"),
+                    format!("{:?} is not an http(s) URL", redact_url(&target.url)),
                 ));
             }
             crate::dispatch::TargetSpec::from_config(target, &key)?;
@@ -459,6 +537,82 @@ impl Config {
             .map(|r| r.target.clone())
             .collect()
     }
+}
+
+/// A target URL as it may be shown in logs, errors and the admin API:
+/// scheme, host, port and path, without credentials, query or fragment
+/// (either may carry a token).
+pub fn redact_url(raw: &str) -> String {
+    match reqwest::Url::parse(raw) {
+        Ok(u) if u.has_host() => {
+            let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+            format!(
+                "{}://{}{port}{}",
+                u.scheme(),
+                u.host_str().unwrap_or(""),
+                u.path()
+            )
+        }
+        // Not a URL we can take apart: still drop what could be a secret.
+        _ => {
+            let cut = raw.find(['?', '#']).unwrap_or(raw.len());
+            let text = &raw[..cut];
+            match (text.find("://"), text.rfind('@')) {
+                (Some(s), Some(at)) if at > s => {
+                    format!("{}[redacted]@{}", &text[..s + 3], &text[at + 1..])
+                }
+                (None, Some(at)) => format!("[redacted]@{}", &text[at + 1..]),
+                _ => text.to_string(),
+            }
+        }
+    }
+}
+
+/// The values the example `hookgate.toml` ships with (after its
+/// `${VAR:-default}` defaults). A test keeps this list in step with the file.
+const SHIPPED_VALUES: &[&str] = &[
+    "dev-admin-token",
+    "whsec_dev_stripe_secret",
+    "dev-github-secret",
+    "whsec_ZGV2LXN0YW5kYXJkLXdlYmhvb2tzLXNlY3JldA==",
+    "dev-shopify-secret",
+    "dev-slack-signing-secret",
+    "dev-gitlab-token",
+    "dev-acme-secret",
+    "whsec_ZGV2LWV4YW1wbGUtdGFyZ2V0LXNpZ25pbmc=",
+];
+
+fn is_shipped_value(value: &str) -> bool {
+    SHIPPED_VALUES.contains(&value)
+}
+
+/// Reads a secrets file: one secret a line, blank lines and `#` comments
+/// skipped. The message never quotes the file's content.
+fn read_secrets_file(path: &Path) -> Result<Vec<Secret>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            if meta.permissions().mode() & 0o077 != 0 {
+                tracing::warn!(
+                    path = %path.display(),
+                    "secrets_file can be read by other users; chmod 600 it"
+                );
+            }
+        }
+    }
+    let secrets: Vec<Secret> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(Secret::new)
+        .collect();
+    if secrets.is_empty() {
+        return Err(format!("{} holds no secret", path.display()));
+    }
+    Ok(secrets)
 }
 
 fn check_name(name: &str, key: &str) -> Result<(), ConfigError> {
@@ -631,6 +785,72 @@ mod tests {
         let config = Config::from_toml("", &env).unwrap();
         assert_eq!(config.server.listen, "127.0.0.1:9999");
         assert_eq!(config.admin.token.unwrap().expose(), "t0k");
+    }
+
+    #[test]
+    fn new_server_keys_have_defaults_and_are_checked() {
+        let config = Config::from_toml("", &no_env).unwrap();
+        assert_eq!(config.server.header_timeout_ms, 10_000);
+        assert_eq!(config.server.idle_timeout_ms, 60_000);
+        assert_eq!(config.server.max_connections, 10_000);
+        for (text, key) in [
+            ("[server]\nheader_timeout_ms = 0\n", "server.header_timeout_ms"),
+            ("[server]\nidle_timeout_ms = 0\n", "server.idle_timeout_ms"),
+            ("[server]\nmax_connections = 0\n", "server.max_connections"),
+            ("[server]\ntrusted_proxies = [\"proxy\"]\n", "server.trusted_proxies[0]"),
+            (
+                "[[sources]]\nname = \"a\"\nprovider = \"github\"\nsecrets = [\"x\"]\nallow_ips = [\"10.0.0.0/33\"]\n",
+                "sources[0].allow_ips[0]",
+            ),
+            (
+                "[[sources]]\nname = \"a\"\nprovider = \"github\"\nsecrets_file = \"/nonexistent/hookgate-secrets\"\n",
+                "sources[0].secrets_file",
+            ),
+        ] {
+            let err = Config::from_toml(text, &no_env).unwrap_err();
+            assert_eq!(err.key, key, "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn urls_are_redacted() {
+        assert_eq!(
+            redact_url("https://u:p4ss@h.example:8443/a/b?token=t0k#f"),
+            "https://h.example:8443/a/b"
+        );
+        assert_eq!(redact_url("http://h/x"), "http://h/x");
+        let odd = redact_url("ftp:/u:p4ss@h/x?token=t0k");
+        assert!(!odd.contains("p4ss") && !odd.contains("t0k"), "{odd}");
+        let bad = redact_url("not a url u:p4ss@h?token=t0k");
+        assert!(!bad.contains("p4ss") && !bad.contains("t0k"), "{bad}");
+    }
+
+    /// Every secret and token the shipped hookgate.toml holds is known as a
+    /// development value, so a new example source cannot slip past the
+    /// start-up warning.
+    #[test]
+    fn every_shipped_secret_is_recognised() {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/hookgate.toml"));
+        let config = Config::load(path, &no_env).unwrap();
+        let found = config.shipped_development_values();
+        assert!(found.contains(&"admin.token".to_string()), "{found:?}");
+        for (i, source) in config.sources.iter().enumerate() {
+            let place = format!("sources[{i}].secrets ({})", source.name);
+            assert!(found.contains(&place), "{place} not recognised: {found:?}");
+        }
+        for (i, target) in config.targets.iter().enumerate() {
+            if target.signing_secret.is_some() {
+                let place = format!("targets[{i}].signing_secret ({})", target.name);
+                assert!(found.contains(&place), "{place} not recognised: {found:?}");
+            }
+        }
+        let replaced =
+            |n: &str| (n == "STRIPE_WEBHOOK_SECRET").then(|| "whsec_real_one".to_string());
+        let config = Config::load(path, &replaced).unwrap();
+        assert!(!config
+            .shipped_development_values()
+            .iter()
+            .any(|p| p.contains("(stripe)")));
     }
 
     #[test]

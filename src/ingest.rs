@@ -4,13 +4,20 @@
 //! The route also takes `GET`, which reaches the provider only when it sends
 //! GET handshakes (Dropbox, Microsoft Graph); for the others, and for every
 //! other method, the answer is a JSON 405 with `Allow`.
+//!
+//! Everything that can be decided from the head is decided before a byte
+//! of the body is read: unknown source (404), a sender outside the source's
+//! `allow_ips` (403), a declared `Content-Length` over the limit (413) and a
+//! compressed body (415). Reading the body is what makes hyper send
+//! `100 Continue`, so none of these answers is preceded by one.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{ConnectInfo, FromRequest, Path, Request as HttpRequest, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -24,23 +31,41 @@ use crate::store::{IngestOutcome, NewEvent};
 
 pub async fn ingest(
     State(app): State<Arc<AppState>>,
-    Path(source_name): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    path: Result<Path<String>, PathRejection>,
+    http: HttpRequest,
 ) -> Response {
     let started = Instant::now();
+    let source_name = match path {
+        Ok(Path(name)) => name,
+        Err(rejection) => {
+            return ApiError::bad_request(format!(
+                "the source name in the path: {}",
+                rejection.body_text()
+            ))
+            .into_response()
+        }
+    };
     let Some(source) = app.sources.get(&source_name) else {
         metrics::counter!("hookgate_ingest_requests_total", "source" => "_unknown", "outcome" => "unknown_source").increment(1);
         return ApiError::not_found(format!("no source named {source_name:?}")).into_response();
     };
-    let request = Request {
-        method: &method,
-        uri: &uri,
-        headers: &headers,
+    let (outcome, event_id, response) = match refuse_early(&app, source, &http) {
+        Some((outcome, error)) => (outcome, None, error.into_response()),
+        None => {
+            let (method, uri, headers) = (
+                http.method().clone(),
+                http.uri().clone(),
+                http.headers().clone(),
+            );
+            let body = Bytes::from_request(http, &app).await;
+            let request = Request {
+                method: &method,
+                uri: &uri,
+                headers: &headers,
+            };
+            handle(&app, &source_name, source, request, body).await
+        }
     };
-    let (outcome, event_id, response) = handle(&app, &source_name, source, request, body).await;
     let elapsed = started.elapsed();
     metrics::counter!("hookgate_ingest_requests_total", "source" => source_name.clone(), "outcome" => outcome)
         .increment(1);
@@ -63,6 +88,66 @@ struct Request<'a> {
     method: &'a Method,
     uri: &'a Uri,
     headers: &'a HeaderMap,
+}
+
+/// What can be refused from the request head alone.
+fn refuse_early(
+    app: &AppState,
+    source: &crate::startup::Source,
+    request: &HttpRequest,
+) -> Option<(&'static str, ApiError)> {
+    if let Some(allowed) = &source.allow_ips {
+        let peer = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| *addr);
+        let client = peer.and_then(|peer| {
+            crate::client_ip::client_ip(peer, request.headers(), &app.trusted_proxies)
+        });
+        match client {
+            Some(ip) if allowed.contains(ip) => {}
+            Some(ip) => {
+                return Some((
+                    "forbidden",
+                    ApiError::forbidden(format!("this source does not take requests from {ip}")),
+                ))
+            }
+            None => {
+                return Some((
+                    "forbidden",
+                    ApiError::forbidden(
+                        "the sender's address cannot be determined (X-Forwarded-For)",
+                    ),
+                ))
+            }
+        }
+    }
+    let limit = app.config.server.max_body_bytes;
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Some(("too_large", ApiError::too_large(limit)));
+    }
+    let encoding = request.headers().get(header::CONTENT_ENCODING).map(|v| {
+        String::from_utf8_lossy(v.as_bytes())
+            .trim()
+            .to_ascii_lowercase()
+    });
+    if let Some(encoding) = encoding.filter(|e| !e.is_empty() && e != "identity") {
+        return Some((
+            "unsupported_encoding",
+            ApiError::status(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!(
+                    "Content-Encoding {encoding:?} is not accepted: providers sign the uncompressed bytes, so send the body uncompressed"
+                ),
+            ),
+        ));
+    }
+    None
 }
 
 async fn handle(

@@ -19,13 +19,17 @@
 //! - **Developer tools.** [`replay`] signs fixture payloads like each provider
 //!   and posts them; [`listen`] is a receiver that prints deliveries.
 //! - **Around them.** [`config`] loads and validates `hookgate.toml`;
-//!   [`startup`] wires everything and drains on shutdown; [`cli`] is the
+//!   [`startup`] wires everything and drains on shutdown; [`server`] accepts
+//!   connections and times them (header, idle, connection cap);
+//!   [`client_ip`] decides who sent a request for per-source allow-lists;
+//!   [`cli`] is the
 //!   command line; [`telemetry`] sets up logs and metrics; [`error`] is the
 //!   JSON error every endpoint answers with.
 #![forbid(unsafe_code)]
 
 pub mod admin;
 pub mod cli;
+pub mod client_ip;
 pub mod config;
 pub mod dispatch;
 pub mod error;
@@ -35,6 +39,7 @@ pub mod listen;
 pub mod providers;
 pub mod replay;
 pub mod retention;
+pub mod server;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -22,6 +22,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::client_ip::Cidrs;
 use crate::config::Config;
 use crate::dispatch::Dispatcher;
 use crate::error::ApiError;
@@ -34,6 +35,8 @@ pub struct Source {
     pub provider: Provider,
     pub keys: Keys,
     pub tolerance: Option<u64>,
+    /// Who may post to this source; `None` lets everyone.
+    pub allow_ips: Option<Cidrs>,
 }
 
 /// What every handler shares.
@@ -44,6 +47,8 @@ pub struct AppState {
     /// Notified after each commit that created deliveries.
     pub wake: Arc<Notify>,
     pub metrics: PrometheusHandle,
+    /// Peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Cidrs,
 }
 
 /// Which roles this process runs (`serve --no-ingest`, `--no-dispatcher`).
@@ -82,6 +87,7 @@ pub struct Application {
     pub dispatcher: Arc<Dispatcher>,
     roles: Roles,
     grace: Duration,
+    limits: crate::server::Limits,
     retention: crate::config::RetentionConfig,
 }
 
@@ -90,16 +96,31 @@ impl Application {
         let config = Arc::new(config);
         let mut sources = HashMap::new();
         for (i, s) in config.sources.iter().enumerate() {
-            let (provider, keys) = Provider::from_config(s, &format!("sources[{i}]"))?;
+            let key = format!("sources[{i}]");
+            let (provider, keys) = Provider::from_config(s, &key)?;
+            let allow_ips = match &s.allow_ips {
+                Some(list) => Some(Cidrs::parse(list, &format!("{key}.allow_ips"))?),
+                None => None,
+            };
             sources.insert(
                 s.name.clone(),
                 Source {
                     provider,
                     keys,
                     tolerance: s.tolerance_secs,
+                    allow_ips,
                 },
             );
         }
+        let trusted_proxies =
+            Cidrs::parse(&config.server.trusted_proxies, "server.trusted_proxies")?;
+        for place in config.shipped_development_values() {
+            tracing::warn!(
+                key = %place,
+                "uses the development value shipped in hookgate.toml: anyone can sign with it; replace it"
+            );
+        }
+        let limits = server_limits(&config, roles);
         let store = Arc::new(Store::connect(&config.database).await?);
         store.migrate().await?;
         let wake = Arc::new(Notify::new());
@@ -119,6 +140,7 @@ impl Application {
             sources,
             wake,
             metrics: crate::telemetry::metrics_handle(),
+            trusted_proxies,
         });
         let router = router(state, roles);
         Ok(Application {
@@ -128,6 +150,7 @@ impl Application {
             dispatcher,
             roles,
             grace: Duration::from_millis(config.server.shutdown_grace_ms),
+            limits,
             retention: config.retention.clone(),
         })
     }
@@ -152,16 +175,49 @@ impl Application {
             self.retention.clone(),
             stop.clone(),
         ));
-        let shutdown = stop.clone();
-        let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await;
+        let served =
+            crate::server::serve(self.listener, self.router, self.limits, stop.clone()).await;
         if let Some(task) = dispatcher {
             // The dispatcher bounds its own drain by shutdown_grace_ms.
             let _ = tokio::time::timeout(self.grace + Duration::from_secs(5), task).await;
         }
         self.store.close().await;
         served
+    }
+}
+
+/// The server's limits from `[server]`, with the connection cap lowered to
+/// what the open-file limit (raised to its hard limit first) leaves after
+/// the descriptors the database and outbound deliveries may hold.
+fn server_limits(config: &Config, roles: Roles) -> crate::server::Limits {
+    let open_files = crate::server::raise_open_file_limit();
+    let deliveries: u64 = if roles.dispatcher {
+        config
+            .targets
+            .iter()
+            .map(|t| u64::from(t.max_in_flight))
+            .sum()
+    } else {
+        0
+    };
+    // A SQLite connection holds the database, its WAL and shared memory.
+    let reserved = 32 + 3 * u64::from(config.database.max_connections) + deliveries;
+    let max_connections =
+        crate::server::connection_cap(config.server.max_connections, open_files, reserved);
+    if max_connections < config.server.max_connections {
+        tracing::info!(
+            max_connections,
+            configured = config.server.max_connections,
+            open_file_limit = open_files,
+            "server.max_connections lowered to fit the open-file limit"
+        );
+    }
+    let request_timeout = Duration::from_millis(config.server.request_timeout_ms);
+    crate::server::Limits {
+        header_timeout: Duration::from_millis(config.server.header_timeout_ms),
+        idle_timeout: Duration::from_millis(config.server.idle_timeout_ms),
+        max_connections,
+        drain: request_timeout.max(Duration::from_millis(config.server.shutdown_grace_ms)),
     }
 }
 
@@ -186,6 +242,7 @@ fn router(state: Arc<AppState>, roles: Roles) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_millis(config.server.request_timeout_ms),
         ))
+        .layer(axum::middleware::from_fn(crate::error::json_errors))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

@@ -94,21 +94,6 @@ pub struct TargetView {
     pub last_error: Option<LastErrorView>,
 }
 
-fn redacted_url(raw: &str) -> String {
-    match reqwest::Url::parse(raw) {
-        Ok(u) => {
-            let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
-            format!(
-                "{}://{}{port}{}",
-                u.scheme(),
-                u.host_str().unwrap_or(""),
-                u.path()
-            )
-        }
-        Err(_) => String::new(),
-    }
-}
-
 /// Configured targets with delivery counts, backlog, success rate and last error.
 #[utoipa::path(get, path = "/targets", tag = "config", responses((status = 200, body = Vec<TargetView>)))]
 pub async fn targets(State(app): State<Arc<AppState>>) -> Result<Json<Vec<TargetView>>, ApiError> {
@@ -132,7 +117,7 @@ pub async fn targets(State(app): State<Arc<AppState>>) -> Result<Json<Vec<Target
         });
         views.push(TargetView {
             name: t.name.clone(),
-            url: redacted_url(&t.url),
+            url: crate::config::redact_url(&t.url),
             signed: t.signing_secret.is_some(),
             header_names: t.headers.keys().cloned().collect(),
             timeout_ms: t.timeout_ms,

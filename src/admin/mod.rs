@@ -88,8 +88,7 @@ async fn require_token(State(app): State<Arc<AppState>>, req: Request, next: Nex
         .headers()
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+        .and_then(bearer_token);
     match given {
         Some(g) if crate::providers::ct_eq(g.as_bytes(), token.expose().as_bytes()) => {
             next.run(req).await
@@ -97,6 +96,16 @@ async fn require_token(State(app): State<Arc<AppState>>, req: Request, next: Nex
         _ => ApiError::unauthorized("missing or wrong admin token (Authorization: Bearer <token>)")
             .into_response(),
     }
+}
+
+/// The token of an `Authorization: Bearer <token>` value. The scheme name
+/// is case-insensitive (RFC 9110), so `bearer` and `BEARER` count too.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 /// `limit` and `cursor`, which every list's query takes.

@@ -29,10 +29,7 @@ impl Scheme for Bitbucket {
         let id = required_header(req.headers, "x-request-uuid")?;
         let event_type = required_header(req.headers, "x-event-key")?;
         json_body(req.body, "Bitbucket")?;
-        Ok(Verdict::Event(Verified::new(
-            id.to_string(),
-            event_type.to_string(),
-        )))
+        Verified::new(id.to_string(), event_type.to_string()).map(Verdict::Event)
     }
 
     fn sign(&self, key: &[u8], body: &[u8], _: i64, delivery_id: &str) -> Vec<(String, String)> {

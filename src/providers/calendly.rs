@@ -31,10 +31,11 @@ impl Scheme for Calendly {
         check(keys, &candidates, |key| signed(key, &t, req.body))?;
         check_timestamp(&t, tolerance, now, true)?;
         let json = json_body(req.body, "Calendly")?;
-        Ok(Verdict::Event(Verified::new(
+        Verified::new(
             body_sha256(req.body),
             required_json_str(&json, "/event", "event")?,
-        )))
+        )
+        .map(Verdict::Event)
     }
 
     fn sign(&self, key: &[u8], body: &[u8], now: i64, _: &str) -> Vec<(String, String)> {

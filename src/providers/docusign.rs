@@ -48,7 +48,7 @@ impl Scheme for Docusign {
             required_json_str(&json, "/data/envelopeId", "data.envelopeId")?,
             required_json_str(&json, "/generatedDateTime", "generatedDateTime")?,
         );
-        Ok(Verdict::Event(Verified::new(id, event)))
+        Verified::new(id, event).map(Verdict::Event)
     }
 
     fn sign(&self, key: &[u8], body: &[u8], _: i64, _: &str) -> Vec<(String, String)> {

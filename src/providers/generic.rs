@@ -231,7 +231,7 @@ pub fn verify(
     }
     let id = locate(&settings.event_id, headers, json.as_ref(), "event id")?;
     let event_type = locate(&settings.event_type, headers, json.as_ref(), "event type")?;
-    Ok(Verdict::Event(Verified::new(id, event_type)))
+    Verified::new(id, event_type).map(Verdict::Event)
 }
 
 pub fn sign(
@@ -282,7 +282,7 @@ mod tests {
         let v = verify(&s, &keys(&["k"]), None, &h, body, 0).unwrap();
         assert_eq!(
             v,
-            Verdict::Event(Verified::new("a1".into(), "order.created".into()))
+            Verdict::Event(Verified::new("a1".into(), "order.created".into()).unwrap())
         );
         assert!(matches!(
             verify(&s, &keys(&["j"]), None, &h, body, 0),

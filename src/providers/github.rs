@@ -46,10 +46,7 @@ pub fn verify(keys: &Keys, headers: &HeaderMap, body: &[u8]) -> Result<Verdict, 
         Some(action) if !action.is_empty() => format!("{event}.{action}"),
         _ => event.to_string(),
     };
-    Ok(Verdict::Event(Verified::new(
-        delivery.to_string(),
-        event_type,
-    )))
+    Verified::new(delivery.to_string(), event_type).map(Verdict::Event)
 }
 
 pub fn signature(key: &[u8], body: &[u8]) -> String {
@@ -97,7 +94,7 @@ mod tests {
         let v = verify(&keys(&["s"]), &h, body).unwrap();
         assert_eq!(
             v,
-            Verdict::Event(Verified::new("d-2".into(), "pull_request.opened".into()))
+            Verdict::Event(Verified::new("d-2".into(), "pull_request.opened".into()).unwrap())
         );
         let h = headers(&[
             ("x-hub-signature-256", &sig),

@@ -43,7 +43,7 @@ pub fn verify(keys: &Keys, headers: &HeaderMap, body: &[u8]) -> Result<Verdict, 
         })?;
     let json = json_body(body, "GitLab")?;
     let kind = required_json_str(&json, "/object_kind", "object_kind")?;
-    Ok(Verdict::Event(Verified::new(id.to_string(), kind)))
+    Verified::new(id.to_string(), kind).map(Verdict::Event)
 }
 
 pub fn sign(key: &[u8], delivery_id: &str) -> Vec<(String, String)> {
@@ -69,7 +69,7 @@ mod tests {
         let v = verify(&keys(&["tok"]), &h, body).unwrap();
         assert_eq!(
             v,
-            Verdict::Event(Verified::new("u-1".into(), "push".into()))
+            Verdict::Event(Verified::new("u-1".into(), "push".into()).unwrap())
         );
         let h = headers(&[
             ("x-gitlab-token", "tok"),
@@ -79,7 +79,7 @@ mod tests {
         let v = verify(&keys(&["tok"]), &h, body).unwrap();
         assert_eq!(
             v,
-            Verdict::Event(Verified::new("k-1".into(), "push".into()))
+            Verdict::Event(Verified::new("k-1".into(), "push".into()).unwrap())
         );
         assert!(matches!(
             verify(&keys(&["tok2"]), &h, body),

@@ -92,7 +92,7 @@ impl Scheme for Hubspot {
             (1, Some(t)) if !t.is_empty() => t.to_string(),
             _ => "batch".to_string(),
         };
-        Ok(Verdict::Event(Verified::new(id, event_type)))
+        Verified::new(id, event_type).map(Verdict::Event)
     }
 
     fn sign(&self, key: &[u8], body: &[u8], now: i64, _: &str) -> Vec<(String, String)> {

@@ -27,10 +27,11 @@ impl Scheme for Intercom {
     ) -> Result<Verdict, Rejection> {
         SIGNATURE.verify(keys, req.headers, req.body)?;
         let json = json_body(req.body, "Intercom")?;
-        Ok(Verdict::Event(Verified::new(
+        Verified::new(
             required_json_str(&json, "/id", "id")?,
             required_json_str(&json, "/topic", "topic")?,
-        )))
+        )
+        .map(Verdict::Event)
     }
 
     fn sign(&self, key: &[u8], body: &[u8], _: i64, _: &str) -> Vec<(String, String)> {

@@ -32,10 +32,11 @@ impl Scheme for Jira {
         SIGNATURE.verify(keys, req.headers, req.body)?;
         let id = required_header(req.headers, "x-atlassian-webhook-identifier")?;
         let json = json_body(req.body, "Jira")?;
-        Ok(Verdict::Event(Verified::new(
+        Verified::new(
             id.to_string(),
             required_json_str(&json, "/webhookEvent", "webhookEvent")?,
-        )))
+        )
+        .map(Verdict::Event)
     }
 
     fn sign(&self, key: &[u8], body: &[u8], _: i64, delivery_id: &str) -> Vec<(String, String)> {

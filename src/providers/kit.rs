@@ -231,7 +231,7 @@ impl Pointers {
             None => body_sha256(body),
         };
         let event_type = required_json_str(&value, &self.event_type, "event type")?;
-        Ok(Verified::new(id, event_type))
+        Verified::new(id, event_type)
     }
 }
 

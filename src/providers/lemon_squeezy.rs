@@ -28,10 +28,11 @@ impl Scheme for LemonSqueezy {
     ) -> Result<Verdict, Rejection> {
         SIGNATURE.verify(keys, req.headers, req.body)?;
         let json = json_body(req.body, "Lemon Squeezy")?;
-        Ok(Verdict::Event(Verified::new(
+        Verified::new(
             body_sha256(req.body),
             required_json_str(&json, "/meta/event_name", "meta.event_name")?,
-        )))
+        )
+        .map(Verdict::Event)
     }
 
     fn sign(&self, key: &[u8], body: &[u8], _: i64, _: &str) -> Vec<(String, String)> {

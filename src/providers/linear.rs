@@ -43,10 +43,7 @@ impl Scheme for Linear {
             Some(action) => format!("{kind}.{action}"),
             None => kind,
         };
-        Ok(Verdict::Event(Verified::new(
-            delivery.to_string(),
-            event_type,
-        )))
+        Verified::new(delivery.to_string(), event_type).map(Verdict::Event)
     }
 
     fn sign(&self, key: &[u8], body: &[u8], _: i64, delivery_id: &str) -> Vec<(String, String)> {

@@ -45,10 +45,11 @@ impl Scheme for Mailgun {
             .map_err(|_| Rejection::Unauthorized("signature.signature is not hex".into()))?;
         check(keys, &[given], |key| signed(key, &timestamp, &token))?;
         check_timestamp(&timestamp, tolerance, now, false)?;
-        Ok(Verdict::Event(Verified::new(
+        Verified::new(
             token,
             required_json_str(&json, "/event-data/event", "event-data.event")?,
-        )))
+        )
+        .map(Verdict::Event)
     }
 
     /// Mailgun signs inside the body: nothing goes in the headers.

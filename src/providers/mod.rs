@@ -356,8 +356,17 @@ pub struct Provider {
     scheme: Arc<dyn Scheme>,
 }
 
+/// The longest provider event ID hookgate stores, in bytes.
+pub const MAX_EVENT_ID_BYTES: usize = 512;
+/// The longest event type hookgate stores, in bytes.
+pub const MAX_EVENT_TYPE_BYTES: usize = 256;
+
 /// A request whose signature checked out, with what hookgate needs to store
-/// and route it. Constructed only inside this module tree.
+/// and route it. Constructed only inside this module tree, and only with an
+/// ID and type that can be delivered: both travel to targets as header
+/// values, which cannot hold control characters, and targets refuse huge
+/// headers. An event that could never be delivered is refused at ingest
+/// (400), while the sender can still hear about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
     provider_event_id: String,
@@ -365,11 +374,13 @@ pub struct Verified {
 }
 
 impl Verified {
-    fn new(provider_event_id: String, event_type: String) -> Self {
-        Self {
+    fn new(provider_event_id: String, event_type: String) -> Result<Self, Rejection> {
+        deliverable(&provider_event_id, "provider event ID", MAX_EVENT_ID_BYTES)?;
+        deliverable(&event_type, "event type", MAX_EVENT_TYPE_BYTES)?;
+        Ok(Self {
             provider_event_id,
             event_type,
-        }
+        })
     }
     pub fn provider_event_id(&self) -> &str {
         &self.provider_event_id
@@ -377,6 +388,27 @@ impl Verified {
     pub fn event_type(&self) -> &str {
         &self.event_type
     }
+}
+
+/// Checks one field that will be sent as a header value; the message names
+/// the field and never echoes the value.
+fn deliverable(value: &str, field: &str, max: usize) -> Result<(), Rejection> {
+    if value.is_empty() {
+        return Err(Rejection::BadRequest(format!("the {field} is empty")));
+    }
+    if value.len() > max {
+        return Err(Rejection::BadRequest(format!(
+            "the {field} is {} bytes long; at most {max} are accepted",
+            value.len()
+        )));
+    }
+    if let Some(c) = value.chars().find(|c| c.is_control()) {
+        return Err(Rejection::BadRequest(format!(
+            "the {field} holds the control character U+{:04X}, which no header can carry",
+            c as u32
+        )));
+    }
+    Ok(())
 }
 
 /// What a verified request turned out to be.
@@ -769,7 +801,9 @@ pub(crate) fn check_timestamp(
         .parse()
         .map_err(|_| Rejection::Unauthorized("timestamp is not a Unix time in seconds".into()))?;
     if let Some(tol) = tolerance {
-        let tol = tol as i64;
+        // In i128 every difference of two i64 and every u64 fits: no
+        // wrap-around can turn an ancient timestamp into a fresh one.
+        let (ts, now, tol) = (i128::from(ts), i128::from(now), i128::from(tol));
         if now - ts > tol {
             return Err(Rejection::Unauthorized(
                 "timestamp is outside the tolerance (too old)".into(),
@@ -794,7 +828,10 @@ pub(crate) fn json_body(body: &[u8], provider: &str) -> Result<serde_json::Value
     }
 }
 
-/// A string field of a JSON object (numbers are accepted and printed).
+/// A string field of a JSON object. A number is taken as written in the
+/// body (serde_json keeps its exact text), so `123456789012345678901234567890`
+/// stays itself rather than a rounded float, and `42` and `"42"` are the
+/// same ID.
 pub(crate) fn json_str(value: &serde_json::Value, pointer: &str) -> Option<String> {
     match value.pointer(pointer)? {
         serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
@@ -880,6 +917,65 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), all);
+    }
+
+    /// No wrap-around at the ends of i64 (or with a u64 tolerance): the
+    /// stalest and most future timestamps are refused, never taken as now.
+    #[test]
+    fn timestamp_checks_hold_at_the_extremes() {
+        let (min, max) = (i64::MIN.to_string(), i64::MAX.to_string());
+        let now = 1_700_000_000;
+        // (timestamp, tolerance, now, stale_only, accepted)
+        let cases = [
+            (&min, 300, now, true, false),
+            (&min, 300, now, false, false),
+            (&min, 300, i64::MAX, true, false),
+            (&max, 300, now, false, false),
+            (&max, 300, i64::MIN, false, false),
+            (&max, 300, now, true, true),
+            (&min, 0, i64::MIN, false, true),
+            (&max, 0, i64::MAX, false, true),
+            (&min, u64::MAX, i64::MAX, false, true),
+            (&min, i64::MAX as u64, 0, true, false),
+        ];
+        for (ts, tolerance, now, stale_only, accepted) in cases {
+            let r = check_timestamp(ts, Some(tolerance), now, stale_only);
+            assert_eq!(
+                r.is_ok(),
+                accepted,
+                "{ts} tol {tolerance} now {now} stale_only {stale_only}"
+            );
+        }
+        assert!(check_timestamp("-9223372036854775809", Some(300), 0, true).is_err());
+        assert!(check_timestamp("99999999999999999999", None, 0, false).is_err());
+    }
+
+    /// IDs and types that could not travel as header values are refused,
+    /// with the field named; the limits themselves are accepted.
+    #[test]
+    fn verified_holds_only_deliverable_values() {
+        let ok = |id: &str, t: &str| Verified::new(id.into(), t.into());
+        assert!(ok(
+            &"i".repeat(MAX_EVENT_ID_BYTES),
+            &"t".repeat(MAX_EVENT_TYPE_BYTES)
+        )
+        .is_ok());
+        assert!(ok("é-ünïcode", "type.ok").is_ok());
+        for (id, t, field) in [
+            ("a\nb", "t", "provider event ID"),
+            ("a\0b", "t", "provider event ID"),
+            ("a\u{85}b", "t", "provider event ID"),
+            ("", "t", "provider event ID"),
+            ("a", "t\tx", "event type"),
+            ("a", "", "event type"),
+        ] {
+            match ok(id, t) {
+                Err(Rejection::BadRequest(m)) => assert!(m.contains(field), "{m}"),
+                other => panic!("{id:?}/{t:?}: {other:?}"),
+            }
+        }
+        assert!(ok(&"i".repeat(MAX_EVENT_ID_BYTES + 1), "t").is_err());
+        assert!(ok("i", &"t".repeat(MAX_EVENT_TYPE_BYTES + 1)).is_err());
     }
 
     /// The signer `hookgate replay` uses agrees with the published vectors.

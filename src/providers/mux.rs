@@ -29,10 +29,11 @@ impl Scheme for Mux {
         check(keys, &candidates, |key| signed(key, &t, req.body))?;
         check_timestamp(&t, tolerance, now, true)?;
         let json = json_body(req.body, "Mux")?;
-        Ok(Verdict::Event(Verified::new(
+        Verified::new(
             required_json_str(&json, "/id", "id")?,
             required_json_str(&json, "/type", "type")?,
-        )))
+        )
+        .map(Verdict::Event)
     }
 
     fn sign(&self, key: &[u8], body: &[u8], now: i64, _: &str) -> Vec<(String, String)> {

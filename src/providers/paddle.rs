@@ -41,10 +41,11 @@ impl Scheme for Paddle {
         check(keys, &candidates, |key| signed(key, ts, req.body))?;
         check_timestamp(ts, tolerance, now, false)?;
         let json = json_body(req.body, "Paddle")?;
-        Ok(Verdict::Event(Verified::new(
+        Verified::new(
             required_json_str(&json, "/event_id", "event_id")?,
             required_json_str(&json, "/event_type", "event_type")?,
-        )))
+        )
+        .map(Verdict::Event)
     }
 
     fn sign(&self, key: &[u8], body: &[u8], now: i64, _: &str) -> Vec<(String, String)> {

@@ -29,10 +29,11 @@ impl Scheme for Pagerduty {
             mac(Digest::Sha256, key, &[req.body])
         })?;
         let json = json_body(req.body, "PagerDuty")?;
-        Ok(Verdict::Event(Verified::new(
+        Verified::new(
             required_json_str(&json, "/event/id", "event.id")?,
             required_json_str(&json, "/event/event_type", "event.event_type")?,
-        )))
+        )
+        .map(Verdict::Event)
     }
 
     fn sign(&self, key: &[u8], body: &[u8], _: i64, _: &str) -> Vec<(String, String)> {

@@ -27,10 +27,11 @@ impl Scheme for Paystack {
     ) -> Result<Verdict, Rejection> {
         SIGNATURE.verify(keys, req.headers, req.body)?;
         let json = json_body(req.body, "Paystack")?;
-        Ok(Verdict::Event(Verified::new(
+        Verified::new(
             body_sha256(req.body),
             required_json_str(&json, "/event", "event")?,
-        )))
+        )
+        .map(Verdict::Event)
     }
 
     fn sign(&self, key: &[u8], body: &[u8], _: i64, _: &str) -> Vec<(String, String)> {

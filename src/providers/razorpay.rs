@@ -31,10 +31,8 @@ impl Scheme for Razorpay {
         SIGNATURE.verify(keys, req.headers, req.body)?;
         let id = required_header(req.headers, "x-razorpay-event-id")?;
         let json = json_body(req.body, "Razorpay")?;
-        Ok(Verdict::Event(Verified::new(
-            id.to_string(),
-            required_json_str(&json, "/event", "event")?,
-        )))
+        Verified::new(id.to_string(), required_json_str(&json, "/event", "event")?)
+            .map(Verdict::Event)
     }
 
     fn sign(&self, key: &[u8], body: &[u8], _: i64, delivery_id: &str) -> Vec<(String, String)> {

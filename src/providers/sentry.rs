@@ -36,7 +36,7 @@ impl Scheme for Sentry {
             Some(action) => format!("{resource}.{action}"),
             None => resource.to_string(),
         };
-        Ok(Verdict::Event(Verified::new(id.to_string(), event_type)))
+        Verified::new(id.to_string(), event_type).map(Verdict::Event)
     }
 
     fn sign(&self, key: &[u8], body: &[u8], now: i64, delivery_id: &str) -> Vec<(String, String)> {

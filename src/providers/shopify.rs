@@ -48,10 +48,7 @@ pub fn verify(keys: &Keys, headers: &HeaderMap, body: &[u8]) -> Result<Verdict, 
         })?;
     let topic = required_header(headers, "x-shopify-topic")?;
     json_body(body, "Shopify")?;
-    Ok(Verdict::Event(Verified::new(
-        id.to_string(),
-        topic.to_string(),
-    )))
+    Verified::new(id.to_string(), topic.to_string()).map(Verdict::Event)
 }
 
 pub fn signature(key: &[u8], body: &[u8]) -> String {
@@ -84,7 +81,7 @@ mod tests {
         let v = verify(&keys(&["shpss_0", "shpss_1"]), &h, body).unwrap();
         assert_eq!(
             v,
-            Verdict::Event(Verified::new("e-1".into(), "orders/create".into()))
+            Verdict::Event(Verified::new("e-1".into(), "orders/create".into()).unwrap())
         );
         let h = headers(&[
             ("x-shopify-hmac-sha256", &sig),
@@ -94,7 +91,7 @@ mod tests {
         let v = verify(&keys(&["shpss_1"]), &h, body).unwrap();
         assert_eq!(
             v,
-            Verdict::Event(Verified::new("w-1".into(), "orders/create".into()))
+            Verdict::Event(Verified::new("w-1".into(), "orders/create".into()).unwrap())
         );
         assert!(matches!(
             verify(&keys(&["other"]), &h, body),

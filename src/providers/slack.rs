@@ -65,7 +65,7 @@ pub fn verify(
     let event_type = json_str(&json, "/event/type")
         .or_else(|| json_str(&json, "/type"))
         .ok_or_else(|| Rejection::BadRequest("body has no event.type or type".into()))?;
-    Ok(Verdict::Event(Verified::new(id, event_type)))
+    Verified::new(id, event_type).map(Verdict::Event)
 }
 
 fn mac(key: &[u8], timestamp: &str, body: &[u8]) -> [u8; 32] {
@@ -138,7 +138,7 @@ mod tests {
         let v = verify(&keys(&["k"]), None, &h, body, 50).unwrap();
         assert_eq!(
             v,
-            Verdict::Event(Verified::new("Ev1".into(), "app_mention".into()))
+            Verdict::Event(Verified::new("Ev1".into(), "app_mention".into()).unwrap())
         );
     }
 }

@@ -40,10 +40,11 @@ impl Scheme for Square {
             mac(Digest::Sha256, key, &[url.as_bytes(), req.body])
         })?;
         let json = json_body(req.body, "Square")?;
-        Ok(Verdict::Event(Verified::new(
+        Verified::new(
             required_json_str(&json, "/event_id", "event_id")?,
             required_json_str(&json, "/type", "type")?,
-        )))
+        )
+        .map(Verdict::Event)
     }
 
     fn sign(&self, key: &[u8], body: &[u8], _: i64, _: &str) -> Vec<(String, String)> {

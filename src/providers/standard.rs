@@ -93,7 +93,7 @@ pub fn verify(
     check_timestamp(timestamp, tolerance, now, false)?;
     let json = json_body(body, "a Standard Webhooks sender")?;
     let event_type = required_json_str(&json, "/type", "event type")?;
-    Ok(Verdict::Event(Verified::new(id.to_string(), event_type)))
+    Verified::new(id.to_string(), event_type).map(Verdict::Event)
 }
 
 fn mac(key: &[u8], id: &str, timestamp: &str, body: &[u8]) -> [u8; 32] {
@@ -168,7 +168,7 @@ mod tests {
         let v = verify(&keys(&[SECRET]), Some(300), &h, body, 1000).unwrap();
         assert_eq!(
             v,
-            Verdict::Event(Verified::new("msg_1".into(), "user.created".into()))
+            Verdict::Event(Verified::new("msg_1".into(), "user.created".into()).unwrap())
         );
         assert!(verify(&keys(&[SECRET]), Some(300), &h, body, 1301).is_err());
         assert!(verify(&keys(&[SECRET]), Some(300), &h, body, 699).is_err());

@@ -68,10 +68,11 @@ pub fn verify(
     }
     check_timestamp(timestamp, tolerance, now, true)?;
     let json = json_body(body, "Stripe")?;
-    Ok(Verdict::Event(Verified::new(
+    Verified::new(
         required_json_str(&json, "/id", "event id")?,
         required_json_str(&json, "/type", "event type")?,
-    )))
+    )
+    .map(Verdict::Event)
 }
 
 pub fn signature(key: &[u8], body: &[u8], now: i64) -> String {
@@ -121,7 +122,7 @@ mod tests {
         let ok = verify(&ks, Some(300), &h, body, 1200).unwrap();
         assert_eq!(
             ok,
-            Verdict::Event(Verified::new("evt_1".into(), "invoice.paid".into()))
+            Verdict::Event(Verified::new("evt_1".into(), "invoice.paid".into()).unwrap())
         );
         assert!(
             verify(&ks, Some(300), &h, body, 700).is_ok(),

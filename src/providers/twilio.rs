@@ -135,7 +135,7 @@ impl Scheme for Twilio {
                 .and_then(|j| json_str(&j, "/type"))
                 .unwrap_or_else(|| "twilio".to_string())
         };
-        Ok(Verdict::Event(Verified::new(id, event_type)))
+        Verified::new(id, event_type).map(Verdict::Event)
     }
 
     /// Signs a form body posted to `public_url` (fixtures are forms).

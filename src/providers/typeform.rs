@@ -27,10 +27,11 @@ impl Scheme for Typeform {
     ) -> Result<Verdict, Rejection> {
         SIGNATURE.verify(keys, req.headers, req.body)?;
         let json = json_body(req.body, "Typeform")?;
-        Ok(Verdict::Event(Verified::new(
+        Verified::new(
             required_json_str(&json, "/event_id", "event_id")?,
             required_json_str(&json, "/event_type", "event_type")?,
-        )))
+        )
+        .map(Verdict::Event)
     }
 
     fn sign(&self, key: &[u8], body: &[u8], _: i64, _: &str) -> Vec<(String, String)> {

@@ -27,10 +27,11 @@ impl Scheme for Vercel {
     ) -> Result<Verdict, Rejection> {
         SIGNATURE.verify(keys, req.headers, req.body)?;
         let json = json_body(req.body, "Vercel")?;
-        Ok(Verdict::Event(Verified::new(
+        Verified::new(
             required_json_str(&json, "/id", "id")?,
             required_json_str(&json, "/type", "type")?,
-        )))
+        )
+        .map(Verdict::Event)
     }
 
     fn sign(&self, key: &[u8], body: &[u8], _: i64, _: &str) -> Vec<(String, String)> {

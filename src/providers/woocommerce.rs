@@ -48,10 +48,7 @@ impl Scheme for Woocommerce {
         let id = required_header(req.headers, "x-wc-webhook-delivery-id")?;
         let topic = required_header(req.headers, "x-wc-webhook-topic")?;
         json_body(req.body, "WooCommerce")?;
-        Ok(Verdict::Event(Verified::new(
-            id.to_string(),
-            topic.to_string(),
-        )))
+        Verified::new(id.to_string(), topic.to_string()).map(Verdict::Event)
     }
 
     fn sign(&self, key: &[u8], body: &[u8], _: i64, delivery_id: &str) -> Vec<(String, String)> {

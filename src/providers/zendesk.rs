@@ -50,7 +50,7 @@ impl Scheme for Zendesk {
             .ok()
             .and_then(|j| json_str(&j, "/type"))
             .unwrap_or_else(|| "webhook".to_string());
-        Ok(Verdict::Event(Verified::new(id.to_string(), event_type)))
+        Verified::new(id.to_string(), event_type).map(Verdict::Event)
     }
 
     fn sign(&self, key: &[u8], body: &[u8], now: i64, delivery_id: &str) -> Vec<(String, String)> {

@@ -176,6 +176,17 @@ pub fn config_text_with(
     extra: &str,
     admin_token: Option<&str>,
 ) -> String {
+    config_text_server(db_url, listen, "", extra, admin_token)
+}
+
+/// [`config_text_with`] plus `server_extra` keys in `[server]`.
+pub fn config_text_server(
+    db_url: &str,
+    listen: &str,
+    server_extra: &str,
+    extra: &str,
+    admin_token: Option<&str>,
+) -> String {
     let admin = admin_token
         .map(|t| format!("token = \"{t}\""))
         .unwrap_or_default();
@@ -186,6 +197,7 @@ listen = "{listen}"
 max_body_bytes = {MAX_BODY}
 request_timeout_ms = 20000
 shutdown_grace_ms = 3000
+{server_extra}
 
 [database]
 url = "{db_url}"
@@ -297,6 +309,27 @@ pub async fn spawn_app(backend: &Backend, extra: &str) -> TestApp {
     spawn_app_on(
         db,
         extra,
+        Roles {
+            ingest: true,
+            dispatcher: false,
+        },
+    )
+    .await
+}
+
+/// [`spawn_app`] with more `[server]` keys (timeouts, limits).
+pub async fn spawn_app_with_server(backend: &Backend, server_extra: &str, extra: &str) -> TestApp {
+    let db = TestDb::new(backend).await;
+    let text = config_text_server(
+        &db.url,
+        "127.0.0.1:0",
+        server_extra,
+        extra,
+        Some(ADMIN_TOKEN),
+    );
+    spawn_app_from(
+        db,
+        &text,
         Roles {
             ingest: true,
             dispatcher: false,
@@ -711,7 +744,25 @@ pub struct Proc {
 }
 
 pub fn spawn_binary(config_path: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Proc {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hookgate"));
+    spawn_binary_via(&[], config_path, args, env)
+}
+
+/// [`spawn_binary`] started through `wrapper` (for example
+/// `["prlimit", "--nofile=256:256"]`), which then execs hookgate.
+pub fn spawn_binary_via(
+    wrapper: &[&str],
+    config_path: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Proc {
+    let mut cmd = match wrapper.split_first() {
+        Some((program, rest)) => {
+            let mut cmd = Command::new(program);
+            cmd.args(rest).arg(env!("CARGO_BIN_EXE_hookgate"));
+            cmd
+        }
+        None => Command::new(env!("CARGO_BIN_EXE_hookgate")),
+    };
     cmd.arg("serve")
         .args(args)
         .arg("-c")
