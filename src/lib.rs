@@ -14,14 +14,14 @@
 //!   ([`store::Store::record`]), retrying with backoff ([`dispatch::retry`])
 //!   until success or `dead`.
 //! - **Operators.** [`admin`] is the `/admin/v1` JSON API (events, deliveries,
-//!   replay, retry, conflicts, stats) with its OpenAPI document; [`retention`]
+//!   replay, retry, cancel, conflicts, stats) with its OpenAPI document; [`retention`]
 //!   prunes finished events in batches.
 //! - **Developer tools.** [`replay`] signs fixture payloads like each provider
 //!   and posts them; [`listen`] is a receiver that prints deliveries.
 //! - **Around them.** [`config`] loads and validates `hookgate.toml`;
 //!   [`startup`] wires everything and drains on shutdown; [`cli`] is the
 //!   command line; [`telemetry`] sets up logs and metrics; [`error`] is the
-//!   JSON error every endpoint answers with.
+//!   JSON error every endpoint answers with; [`time`] parses and shows times.
 #![forbid(unsafe_code)]
 
 pub mod admin;
@@ -38,3 +38,4 @@ pub mod retention;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod time;

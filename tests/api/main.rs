@@ -2,13 +2,16 @@
 //! surface (HTTP, CLI, the real binary), on SQLite and on Postgres.
 
 mod helpers;
+mod tools;
 
 mod admin;
+mod admin_strict;
 mod cli;
 mod dispatch;
 mod faults;
 mod fixtures;
 mod ingest;
+mod openapi;
 mod postgres;
 mod process;
 mod providers;
