@@ -15,7 +15,8 @@
 //!   until success or `dead`.
 //! - **Operators.** [`admin`] is the `/admin/v1` JSON API (events, deliveries,
 //!   replay, retry, cancel, conflicts, stats) with its OpenAPI document; [`retention`]
-//!   prunes finished events in batches.
+//!   prunes finished events in batches; [`console`] serves the browser
+//!   console at `/console`, which uses only the admin API.
 //! - **Developer tools.** [`replay`] signs fixture payloads like each provider
 //!   and posts them; [`listen`] is a receiver that prints deliveries.
 //! - **Around them.** [`config`] loads and validates `hookgate.toml`;
@@ -27,6 +28,7 @@
 pub mod admin;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod dispatch;
 pub mod error;
 pub mod ids;

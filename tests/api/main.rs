@@ -7,6 +7,7 @@ mod tools;
 mod admin;
 mod admin_strict;
 mod cli;
+mod console;
 mod dispatch;
 mod faults;
 mod fixtures;

@@ -35,6 +35,21 @@ pub fn python_with(module: &str) -> Option<PathBuf> {
     }
 }
 
+/// Debian's chromium: `HOOKGATE_TEST_CHROMIUM`, else `/usr/bin/chromium`.
+pub fn chromium() -> Option<PathBuf> {
+    let candidate = std::env::var_os("HOOKGATE_TEST_CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    if candidate.exists() {
+        Some(candidate)
+    } else {
+        missing(&format!(
+            "no chromium at {} (set HOOKGATE_TEST_CHROMIUM)",
+            candidate.display()
+        ))
+    }
+}
+
 /// A script under `tests/python/`.
 pub fn script(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
