@@ -597,7 +597,9 @@
     $('#signin-form').addEventListener('submit', signIn);
     $('#sign-out').addEventListener('click', () => { signOut('Signed out.'); });
     $('#filters').addEventListener('submit', applyFilters);
-    $('#clear-filters').addEventListener('click', () => { location.hash = '#/events'; });
+    $('#clear-filters').addEventListener('click', () => {
+      if (location.hash === '#/events') route(); else location.hash = '#/events';
+    });
     $('#page-next').addEventListener('click', () => { list.page += 1; generation += 1; loadEvents(); });
     $('#page-first').addEventListener('click', () => { list.page = 0; generation += 1; loadEvents(); });
     $('#bulk-open').addEventListener('click', () => { $('#bulk').hidden = false; $('#bulk-result').textContent = ''; $('#bulk-confirm').hidden = true; });

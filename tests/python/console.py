@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import sys
 import time
 import urllib.request
@@ -58,11 +59,17 @@ def main() -> int:
         rows = page.locator("#events-table tbody tr[data-id]")
         form = page.locator("#filters")
 
+        defaults = {"q": "", "source": "", "type": "", "status": "", "since": "", "until": "", "limit": "50"}
+
         def apply(**fields):
-            """Clears the filters, sets these, applies."""
-            page.click("#clear-filters")
-            expect(form.locator("input[name=q]")).to_have_value("")
-            for name, value in fields.items():
+            """Sets every filter (these, the rest to their defaults) and applies.
+
+            The events view must be showing: its route fills the form, and a
+            route still pending would overwrite what is typed here.
+            """
+            expect(page.locator("#view-events")).to_be_visible()
+            for name, default in defaults.items():
+                value = fields.get(name, default)
                 field = form.locator(f"[name={name}]")
                 if field.evaluate("e => e.tagName") == "SELECT":
                     field.select_option(value)
@@ -87,6 +94,12 @@ def main() -> int:
         expect(rows).to_have_count(s["github_events"])
         sources = page.locator("#events-table tbody tr[data-id] td:nth-child(2)").all_inner_texts()
         assert sources == ["github"] * s["github_events"], sources
+
+        step("clear the filters")
+        page.click("#clear-filters")
+        expect(page).to_have_url(re.compile("#/events$"))
+        expect(form.locator("select[name=source]")).to_have_value("")
+        expect(rows).to_have_count(50)
 
         step("page through 500 events, newest first")
         t = time.monotonic()
@@ -128,6 +141,10 @@ def main() -> int:
         step("open an event by its hookgate ID")
         page.click("#nav a[data-view=events]")
         apply(q=s["charge_event_id"])
+        # The detail view still holds this event from before: wait for the
+        # navigation itself, not only for the text.
+        expect(page).to_have_url(re.compile("#/event/" + re.escape(s["charge_event_id"]) + "$"))
+        expect(page.locator("#view-event")).to_be_visible()
         expect(page.locator("#provider-event-id")).to_have_text(s["charge_pid"])
 
         step("bulk retry by filter, with its count first")
