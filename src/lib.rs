@@ -14,8 +14,9 @@
 //!   ([`store::Store::record`]), retrying with backoff ([`dispatch::retry`])
 //!   until success or `dead`.
 //! - **Operators.** [`admin`] is the `/admin/v1` JSON API (events, deliveries,
-//!   replay, retry, conflicts, stats) with its OpenAPI document; [`retention`]
-//!   prunes finished events in batches.
+//!   replay, retry, cancel, conflicts, stats) with its OpenAPI document; [`retention`]
+//!   prunes finished events in batches; [`console`] serves the browser
+//!   console at `/console`, which uses only the admin API.
 //! - **Developer tools.** [`replay`] signs fixture payloads like each provider
 //!   and posts them; [`listen`] is a receiver that prints deliveries.
 //! - **Around them.** [`config`] loads and validates `hookgate.toml`;
@@ -24,13 +25,14 @@
 //!   [`client_ip`] decides who sent a request for per-source allow-lists;
 //!   [`cli`] is the
 //!   command line; [`telemetry`] sets up logs and metrics; [`error`] is the
-//!   JSON error every endpoint answers with.
+//!   JSON error every endpoint answers with; [`time`] parses and shows times.
 #![forbid(unsafe_code)]
 
 pub mod admin;
 pub mod cli;
 pub mod client_ip;
 pub mod config;
+pub mod console;
 pub mod dispatch;
 pub mod error;
 pub mod ids;
@@ -43,3 +45,4 @@ pub mod server;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod time;

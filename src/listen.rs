@@ -73,7 +73,7 @@ async fn receive(
     };
     println!(
         "── {} {} ── {} {} (attempt {})\n   webhook-id: {}\n   provider event: {}\n   signature: {signature}\n   answered: {}\n{shown}\n",
-        crate::admin::time::format_ms(now_ms()),
+        crate::time::format_ms(now_ms()),
         uri.path(),
         get("x-hookgate-source"),
         get("x-hookgate-event-type"),

@@ -235,6 +235,7 @@ fn router(state: Arc<AppState>, roles: Roles) -> Router {
     }
     router
         .nest("/admin/v1", crate::admin::router(state.clone()))
+        .merge(crate::console::router())
         .fallback(|| async { ApiError::not_found("no such route") })
         .with_state(state)
         .layer(CatchPanicLayer::new())

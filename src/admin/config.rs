@@ -9,10 +9,11 @@ use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::time::format_ms;
+use super::{NoParams, Params};
 use crate::error::ApiError;
 use crate::ids::now_ms;
 use crate::startup::AppState;
+use crate::time::format_ms;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SourceView {
@@ -29,8 +30,12 @@ pub struct SourceView {
 }
 
 /// Configured sources with their event and conflict counts.
-#[utoipa::path(get, path = "/sources", tag = "config", responses((status = 200, body = Vec<SourceView>)))]
-pub async fn sources(State(app): State<Arc<AppState>>) -> Result<Json<Vec<SourceView>>, ApiError> {
+#[utoipa::path(get, path = "/sources", tag = "config", operation_id = "listSources",
+    responses((status = 200, body = Vec<SourceView>), (status = 400, description = "unknown query parameter")))]
+pub async fn sources(
+    State(app): State<Arc<AppState>>,
+    Params(NoParams {}): Params<NoParams>,
+) -> Result<Json<Vec<SourceView>>, ApiError> {
     let counts = app.store.source_counts().await?;
     let count = |name: &str, what: &str| {
         counts
@@ -86,6 +91,7 @@ pub struct TargetView {
     pub pending: i64,
     pub delivered: i64,
     pub dead: i64,
+    pub cancelled: i64,
     /// Age of the oldest pending delivery.
     pub oldest_pending_secs: Option<f64>,
     pub attempts: i64,
@@ -95,8 +101,12 @@ pub struct TargetView {
 }
 
 /// Configured targets with delivery counts, backlog, success rate and last error.
-#[utoipa::path(get, path = "/targets", tag = "config", responses((status = 200, body = Vec<TargetView>)))]
-pub async fn targets(State(app): State<Arc<AppState>>) -> Result<Json<Vec<TargetView>>, ApiError> {
+#[utoipa::path(get, path = "/targets", tag = "config", operation_id = "listTargets",
+    responses((status = 200, body = Vec<TargetView>), (status = 400, description = "unknown query parameter")))]
+pub async fn targets(
+    State(app): State<Arc<AppState>>,
+    Params(NoParams {}): Params<NoParams>,
+) -> Result<Json<Vec<TargetView>>, ApiError> {
     let counts = app.store.delivery_counts().await?;
     let totals = app.store.attempt_totals().await?;
     let backlog = app.store.backlog().await?;
@@ -126,6 +136,7 @@ pub async fn targets(State(app): State<Arc<AppState>>) -> Result<Json<Vec<Target
             pending: count("pending"),
             delivered: count("delivered"),
             dead: count("dead"),
+            cancelled: count("cancelled"),
             oldest_pending_secs: backlog
                 .iter()
                 .find(|b| b.target == t.name)
@@ -147,15 +158,19 @@ pub struct Stats {
     pub conflicts: i64,
     pub attempts: i64,
     pub events_by_source: BTreeMap<String, i64>,
-    /// Deliveries by outcome (`pending`, `delivered`, `dead`) over all targets.
+    /// Deliveries by status (`pending`, `delivered`, `dead`, `cancelled`) over all targets.
     pub deliveries_by_outcome: BTreeMap<String, i64>,
     /// Deliveries by target, then outcome.
     pub deliveries_by_target: BTreeMap<String, BTreeMap<String, i64>>,
 }
 
 /// Totals by source, target and outcome.
-#[utoipa::path(get, path = "/stats", tag = "config", responses((status = 200, body = Stats)))]
-pub async fn stats(State(app): State<Arc<AppState>>) -> Result<Json<Stats>, ApiError> {
+#[utoipa::path(get, path = "/stats", tag = "config", operation_id = "getStats",
+    responses((status = 200, body = Stats), (status = 400, description = "unknown query parameter")))]
+pub async fn stats(
+    State(app): State<Arc<AppState>>,
+    Params(NoParams {}): Params<NoParams>,
+) -> Result<Json<Stats>, ApiError> {
     let counts = app.store.counts().await?;
     let mut stats = Stats {
         events: counts.events,

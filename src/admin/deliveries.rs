@@ -1,23 +1,27 @@
 //! Deliveries: list by status and target, retry one dead delivery, retry
-//! all dead deliveries (of one target).
+//! the dead deliveries matching a filter, cancel pending ones; the bulk
+//! calls take `dry_run` to count first.
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::time::format_ms;
-use super::{optional_json, query, Page, PageParams};
+use super::status::DeliveryStatus;
+use super::{
+    known_source, known_target, like_pattern, optional_json, time_param, NoParams, Page,
+    PageParams, Params,
+};
 use crate::error::ApiError;
-use crate::ids::{now_ms, DeliveryId};
+use crate::ids::{now_ms, DeliveryId, EventId};
 use crate::startup::AppState;
-use crate::store::{AttemptRow, DeliveryFilter, DeliveryRow, RetryOutcome};
+use crate::store::{AttemptRow, DeliveryFilter, DeliveryMatch, DeliveryRow, RetryOutcome};
+use crate::time::format_ms;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AttemptView {
@@ -51,7 +55,7 @@ pub struct DeliveryView {
     pub delivery_id: String,
     pub event_id: String,
     pub target: String,
-    /// `pending`, `delivered` or `dead`.
+    #[schema(value_type = DeliveryStatus, example = "dead")]
     pub status: String,
     pub attempt_count: i64,
     pub next_attempt_at: Option<String>,
@@ -91,10 +95,14 @@ impl DeliveryView {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct DeliveryQuery {
-    /// `pending`, `delivered` or `dead`.
+    /// `pending`, `delivered`, `dead` or `cancelled`.
+    #[param(example = "dead")]
     pub status: Option<String>,
+    /// Target name (a configured one; 404 otherwise).
+    #[param(example = "billing")]
     pub target: Option<String>,
     /// Items per page: 1 to 500, default 50.
     pub limit: Option<i64>,
@@ -102,36 +110,36 @@ pub struct DeliveryQuery {
     pub cursor: Option<String>,
 }
 
-fn check_status(status: &Option<String>) -> Result<(), ApiError> {
-    match status.as_deref() {
-        None | Some("pending" | "delivered" | "dead") => Ok(()),
-        Some(other) => Err(ApiError::bad_request(format!(
-            "status {other:?} is not pending, delivered or dead"
-        ))),
-    }
-}
-
 /// Deliveries, newest first.
-#[utoipa::path(get, path = "/deliveries", tag = "deliveries", params(DeliveryQuery),
-    responses((status = 200, body = Page<DeliveryView>), (status = 400, description = "bad filter or cursor")))]
+#[utoipa::path(get, path = "/deliveries", tag = "deliveries", operation_id = "listDeliveries", params(DeliveryQuery),
+    responses((status = 200, body = Page<DeliveryView>),
+        (status = 400, description = "unknown query parameter, bad filter or cursor"),
+        (status = 404, description = "unknown target")))]
 pub async fn list(
     State(app): State<Arc<AppState>>,
-    q: Result<Query<DeliveryQuery>, QueryRejection>,
+    Params(q): Params<DeliveryQuery>,
 ) -> Result<Json<Page<DeliveryView>>, ApiError> {
-    let q = query(q)?;
-    check_status(&q.status)?;
+    known_target(&app, q.target.as_deref())?;
+    let status = q
+        .status
+        .as_deref()
+        .map(|s| DeliveryStatus::parse("status", s))
+        .transpose()?;
     let page = PageParams::of(q.limit, &q.cursor);
     let limit = page.limit()?;
     let filter = DeliveryFilter {
-        status: q.status,
+        status: status.map(|s| s.as_str().to_string()),
         target: q.target,
         before: page.after(|id| DeliveryId::parse(id).is_some())?,
-        limit,
+        limit: limit + 1,
     };
     let rows = app.store.list_deliveries(&filter).await?;
-    let last = rows.last().map(|r| r.id.clone());
-    let items = rows.into_iter().map(DeliveryView::new).collect();
-    Ok(Json(Page::new(items, limit, last.as_deref())))
+    Ok(Json(Page::from_rows(
+        rows,
+        limit,
+        |r| &r.id,
+        DeliveryView::new,
+    )))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -141,13 +149,15 @@ pub struct RetryResponse {
 }
 
 /// Puts a dead delivery back to pending, with a fresh `max_attempts`.
-#[utoipa::path(post, path = "/deliveries/{delivery_id}/retry", tag = "deliveries",
+#[utoipa::path(post, path = "/deliveries/{delivery_id}/retry", tag = "deliveries", operation_id = "retryDelivery",
     params(("delivery_id" = String, Path, description = "dlv_...")),
-    responses((status = 202, body = RetryResponse), (status = 404, description = "unknown delivery"),
+    responses((status = 202, body = RetryResponse), (status = 400, description = "unknown query parameter"),
+        (status = 404, description = "unknown delivery"),
         (status = 409, description = "the delivery is not dead")))]
 pub async fn retry_one(
     State(app): State<Arc<AppState>>,
     Path(raw): Path<String>,
+    Params(NoParams {}): Params<NoParams>,
 ) -> Result<Response, ApiError> {
     let id = DeliveryId::parse(&raw)
         .ok_or_else(|| ApiError::not_found(format!("no delivery {raw:?}")))?;
@@ -171,46 +181,152 @@ pub async fn retry_one(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"status": "dead", "target": "billing", "source": "stripe", "type": "invoice.*", "since": "2026-11-24", "dry_run": true}))]
 pub struct BulkRetry {
-    /// Must be `dead`.
+    /// Must be `dead`: only dead deliveries can be retried.
     pub status: String,
     /// Only this target's deliveries; absent: every target.
     pub target: Option<String>,
+    /// Only deliveries of events from this source.
+    pub source: Option<String>,
+    /// Only deliveries of events of this type; `*` matches anything.
+    #[serde(rename = "type")]
+    #[schema(rename = "type")]
+    pub event_type: Option<String>,
+    /// Only events received at or after this time (as the events list).
+    pub since: Option<String>,
+    /// Only events received before this time.
+    pub until: Option<String>,
+    /// Count what would be retried, change nothing (answers 200).
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct BulkRetryResponse {
+pub struct BulkResponse {
+    /// How many deliveries were (or, in a dry run, would be) changed.
+    #[schema(example = 3)]
     pub count: u64,
+    /// Present and `true` when nothing was changed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
 }
 
-/// Puts every dead delivery (of one target) back to pending.
-#[utoipa::path(post, path = "/deliveries/retry", tag = "deliveries", request_body = BulkRetry,
-    responses((status = 202, body = BulkRetryResponse), (status = 400, description = "bad filter")))]
+fn bulk_answer(count: u64, dry_run: bool) -> Response {
+    let status = if dry_run {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
+    (status, Json(BulkResponse { count, dry_run })).into_response()
+}
+
+/// Puts the dead deliveries matching the filter back to pending; with
+/// `dry_run`, counts them.
+#[utoipa::path(post, path = "/deliveries/retry", tag = "deliveries", operation_id = "retryDeliveries",
+    request_body = BulkRetry,
+    responses((status = 202, body = BulkResponse, description = "retried"),
+        (status = 200, body = BulkResponse, description = "dry run: the count only"),
+        (status = 400, description = "bad body or filter"),
+        (status = 404, description = "unknown source or target")))]
 pub async fn retry_bulk(
     State(app): State<Arc<AppState>>,
+    Params(NoParams {}): Params<NoParams>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     // JSON is accepted whatever the Content-Type, as curl -d sends it.
     let req: BulkRetry = optional_json(&body)?.ok_or_else(|| {
         ApiError::bad_request("body must be {\"status\": \"dead\", \"target\": ...}")
     })?;
-    if req.status != "dead" {
+    if DeliveryStatus::parse("status", &req.status)? != DeliveryStatus::Dead {
         return Err(ApiError::bad_request(format!(
             "status {:?}: only dead deliveries can be retried",
             req.status
         )));
     }
-    let count = app
-        .store
-        .retry_dead(req.target.as_deref(), now_ms())
-        .await?;
+    known_target(&app, req.target.as_deref())?;
+    known_source(&app, req.source.as_deref())?;
+    let m = DeliveryMatch {
+        target: req.target.clone(),
+        event_id: None,
+        source: req.source.clone(),
+        type_like: req.event_type.as_deref().map(like_pattern),
+        since: time_param("since", req.since.as_deref())?,
+        until: time_param("until", req.until.as_deref())?,
+    };
+    if req.dry_run {
+        let count = app.store.count_matching("dead", &m).await?;
+        return Ok(bulk_answer(count.max(0) as u64, true));
+    }
+    let count = app.store.retry_matching(&m, now_ms()).await?;
     if count > 0 {
         app.wake.notify_one();
     }
     tracing::info!(
         target = req.target.as_deref().unwrap_or("*"),
+        source = req.source.as_deref().unwrap_or("*"),
         count,
         "dead deliveries retried"
     );
-    Ok((StatusCode::ACCEPTED, Json(BulkRetryResponse { count })).into_response())
+    Ok(bulk_answer(count, false))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"target": "billing", "dry_run": true}))]
+pub struct BulkCancel {
+    /// Cancel this event's pending deliveries.
+    pub event_id: Option<String>,
+    /// Cancel this target's pending deliveries (of `event_id` only, if given).
+    pub target: Option<String>,
+    /// Count what would be cancelled, change nothing (answers 200).
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// Cancels the pending deliveries of an event or of a target: they are
+/// never sent (again). An attempt already under way finishes, but its
+/// outcome is not recorded. With `dry_run`, counts them.
+#[utoipa::path(post, path = "/deliveries/cancel", tag = "deliveries", operation_id = "cancelDeliveries",
+    request_body = BulkCancel,
+    responses((status = 202, body = BulkResponse, description = "cancelled"),
+        (status = 200, body = BulkResponse, description = "dry run: the count only"),
+        (status = 400, description = "bad body: name an event_id or a target"),
+        (status = 404, description = "unknown event or target")))]
+pub async fn cancel(
+    State(app): State<Arc<AppState>>,
+    Params(NoParams {}): Params<NoParams>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let req: BulkCancel = optional_json(&body)?
+        .filter(|r: &BulkCancel| r.event_id.is_some() || r.target.is_some())
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "name what to cancel: {\"event_id\": \"evt_...\"} and/or {\"target\": \"...\"}",
+            )
+        })?;
+    known_target(&app, req.target.as_deref())?;
+    if let Some(raw) = &req.event_id {
+        let missing =
+            || ApiError::not_found(format!("no event {raw:?}")).with("event_id", raw.as_str());
+        let id = EventId::parse(raw).ok_or_else(missing)?;
+        app.store.event(id.as_str()).await?.ok_or_else(missing)?;
+    }
+    let m = DeliveryMatch {
+        target: req.target.clone(),
+        event_id: req.event_id.clone(),
+        ..DeliveryMatch::default()
+    };
+    if req.dry_run {
+        let count = app.store.count_matching("pending", &m).await?;
+        return Ok(bulk_answer(count.max(0) as u64, true));
+    }
+    let count = app.store.cancel_matching(&m, now_ms()).await?;
+    tracing::info!(
+        target = req.target.as_deref().unwrap_or("*"),
+        event_id = req.event_id.as_deref().unwrap_or("*"),
+        count,
+        "pending deliveries cancelled"
+    );
+    Ok(bulk_answer(count, false))
 }

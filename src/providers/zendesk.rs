@@ -12,7 +12,7 @@ use super::{
     json_str, required_header, signature_header, Inbound, Keys, Rejection, Scheme, Verdict,
     Verified,
 };
-use crate::admin::time;
+use crate::time;
 
 #[derive(Debug)]
 pub struct Zendesk;
@@ -40,9 +40,9 @@ impl Scheme for Zendesk {
         let ts = signature_header(req.headers, TIMESTAMP)?;
         check(keys, &[given], |key| signed(key, ts, req.body))?;
         if let Some(tol) = tolerance {
-            let at = time::parse(ts).ok_or_else(|| {
-                Rejection::Unauthorized("timestamp is not an RFC 3339 time".into())
-            })? / 1000;
+            let at = time::parse(ts)
+                .map_err(|_| Rejection::Unauthorized("timestamp is not an RFC 3339 time".into()))?
+                / 1000;
             super::check_timestamp(&at.to_string(), Some(tol), now, false)?;
         }
         let id = required_header(req.headers, "x-zendesk-webhook-invocation-id")?;

@@ -22,7 +22,10 @@ mod error;
 mod model;
 pub mod postgres;
 mod reads;
-mod sql;
+/// Public (hidden) so tests can `EXPLAIN` the lookups operators rely on
+/// being indexed.
+#[doc(hidden)]
+pub mod sql;
 pub mod sqlite;
 mod writes;
 
@@ -177,6 +180,38 @@ impl Store {
     /// Puts every dead delivery (of one target, if named) back to pending.
     pub async fn retry_dead(&self, target: Option<&str>, now: i64) -> Result<u64> {
         both!(self, s => s.retry_dead(target, now).await)
+    }
+
+    /// [`Store::list_events`] narrowed to one provider event ID, answered
+    /// from an index on that ID.
+    pub async fn list_events_by_provider_id(
+        &self,
+        filter: &EventFilter,
+        provider_event_id: &str,
+    ) -> Result<Vec<EventSummary>> {
+        both!(self, s => s.list_events_by_provider_id(filter, provider_event_id).await)
+    }
+
+    /// How many deliveries in `status` match (a bulk change's dry run).
+    pub async fn count_matching(&self, status: &str, m: &DeliveryMatch) -> Result<i64> {
+        both!(self, s => s.count_matching(status, m).await)
+    }
+
+    /// Puts every dead delivery that matches back to pending with a fresh
+    /// attempt budget. Returns how many.
+    pub async fn retry_matching(&self, m: &DeliveryMatch, now: i64) -> Result<u64> {
+        both!(self, s => s.bulk_change(BulkChange::Retry, m, now).await)
+    }
+
+    /// Marks every pending delivery that matches `cancelled`: it is never
+    /// sent (again). Returns how many.
+    pub async fn cancel_matching(&self, m: &DeliveryMatch, now: i64) -> Result<u64> {
+        both!(self, s => s.bulk_change(BulkChange::Cancel, m, now).await)
+    }
+
+    /// One refused request with its body and headers.
+    pub async fn conflict(&self, conflict_id: &str) -> Result<Option<ConflictDetailRow>> {
+        both!(self, s => s.conflict(conflict_id).await)
     }
 
     /// Events per source (`key` = source, `sub` = "events" or "conflicts").

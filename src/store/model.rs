@@ -226,6 +226,44 @@ pub struct DeliveryFilter {
     pub limit: i64,
 }
 
+/// Which deliveries a bulk retry or cancel touches; `None` means "any".
+/// The event-side filters (`source`, `type_like`, `since`, `until`) are
+/// the events list's.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryMatch {
+    pub target: Option<String>,
+    pub event_id: Option<String>,
+    pub source: Option<String>,
+    /// A SQL `LIKE` pattern, as in [`EventFilter`].
+    pub type_like: Option<String>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+}
+
+/// What a bulk change does to the deliveries it matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BulkChange {
+    /// Dead deliveries go back to pending with a fresh attempt budget.
+    Retry,
+    /// Pending deliveries become `cancelled`: never sent (again).
+    Cancel,
+}
+
+/// A refused request with its body and headers, for a side-by-side view.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ConflictDetailRow {
+    pub id: String,
+    pub source: String,
+    pub provider_event_id: String,
+    pub event_id: String,
+    pub stored_sha256: String,
+    pub received_sha256: String,
+    pub body: Vec<u8>,
+    /// JSON array of `[name, value]` pairs.
+    pub headers: String,
+    pub received_at: i64,
+}
+
 /// A refused same-ID, different-body request.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ConflictRow {

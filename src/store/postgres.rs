@@ -17,7 +17,8 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::{
-    AttemptRecord, ClaimRequest, Claimed, Error, IngestOutcome, NewEvent, Result, RetryOutcome,
+    AttemptRecord, BulkChange, ClaimRequest, Claimed, DeliveryMatch, Error, IngestOutcome,
+    NewEvent, Result, RetryOutcome,
 };
 use crate::config::DatabaseConfig;
 use crate::ids::{now_ms, DeliveryId};
@@ -162,6 +163,18 @@ impl PostgresStore {
     pub async fn retry_dead(&self, target: Option<&str>, now: i64) -> Result<u64> {
         in_tx(&self.reader, async |c| {
             ops::retry_dead(c, target, now).await
+        })
+        .await
+    }
+
+    pub async fn bulk_change(
+        &self,
+        change: BulkChange,
+        m: &DeliveryMatch,
+        now: i64,
+    ) -> Result<u64> {
+        in_tx(&self.reader, async |c| {
+            ops::bulk_change(c, change, m, now).await
         })
         .await
     }

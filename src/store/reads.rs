@@ -134,6 +134,53 @@ macro_rules! read_methods {
                 conflicts,
             })
         }
+
+        pub async fn list_events_by_provider_id(
+            &self,
+            f: &$crate::store::EventFilter,
+            provider_event_id: &str,
+        ) -> $crate::store::Result<Vec<$crate::store::EventSummary>> {
+            Ok(
+                sqlx::query_as($crate::store::sql::LIST_EVENTS_BY_PROVIDER_ID)
+                    .bind(&f.source)
+                    .bind(&f.type_like)
+                    .bind(f.since)
+                    .bind(f.until)
+                    .bind(&f.before)
+                    .bind(&f.status)
+                    .bind(f.limit)
+                    .bind(provider_event_id)
+                    .fetch_all(&self.reader)
+                    .await?,
+            )
+        }
+
+        pub async fn count_matching(
+            &self,
+            status: &str,
+            m: &$crate::store::DeliveryMatch,
+        ) -> $crate::store::Result<i64> {
+            Ok(sqlx::query_scalar($crate::store::sql::COUNT_MATCHING)
+                .bind(status)
+                .bind(&m.target)
+                .bind(&m.event_id)
+                .bind(&m.source)
+                .bind(&m.type_like)
+                .bind(m.since)
+                .bind(m.until)
+                .fetch_one(&self.reader)
+                .await?)
+        }
+
+        pub async fn conflict(
+            &self,
+            conflict_id: &str,
+        ) -> $crate::store::Result<Option<$crate::store::ConflictDetailRow>> {
+            Ok(sqlx::query_as($crate::store::sql::CONFLICT)
+                .bind(conflict_id)
+                .fetch_optional(&self.reader)
+                .await?)
+        }
     };
 }
 

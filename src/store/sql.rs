@@ -120,22 +120,37 @@ pub const DELIVERIES_OF: &str = "SELECT d.id, d.event_id, d.target, d.status, d.
 pub const ATTEMPTS_OF: &str = "SELECT a.delivery_id, a.attempt, a.started_at, a.duration_ms, \
     a.status_code, a.error, a.response_excerpt, a.outcome FROM attempts a \
     JOIN deliveries d ON d.id = a.delivery_id WHERE d.event_id = $1 ORDER BY a.id";
-pub const LIST_EVENTS: &str = "SELECT * FROM (SELECT e.id, e.source, e.provider_event_id, \
+/// The events list; `$extra` narrows it further (the provider-ID lookup).
+macro_rules! list_events {
+    ($extra:literal) => {
+        concat!(
+            "SELECT * FROM (SELECT e.id, e.source, e.provider_event_id, \
     e.event_type, e.received_at, CAST(LENGTH(e.body) AS BIGINT) AS size, \
     CASE WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = 'dead') \
     THEN 'failed' \
     WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = 'pending') \
     THEN 'pending' \
-    WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) THEN 'delivered' \
+    WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = 'delivered') \
+    THEN 'delivered' \
+    WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) THEN 'cancelled' \
     ELSE 'unrouted' END AS status \
     FROM events e \
     WHERE (CAST($1 AS TEXT) IS NULL OR e.source = $1) \
     AND (CAST($2 AS TEXT) IS NULL OR e.event_type LIKE $2 ESCAPE '\\') \
     AND (CAST($3 AS BIGINT) IS NULL OR e.received_at >= $3) \
     AND (CAST($4 AS BIGINT) IS NULL OR e.received_at < $4) \
-    AND (CAST($5 AS TEXT) IS NULL OR e.id < $5)) x \
+    AND (CAST($5 AS TEXT) IS NULL OR e.id < $5) ",
+            $extra,
+            ") x \
     WHERE (CAST($6 AS TEXT) IS NULL OR x.status = $6) \
-    ORDER BY x.id DESC LIMIT $7";
+    ORDER BY x.id DESC LIMIT $7"
+        )
+    };
+}
+pub const LIST_EVENTS: &str = list_events!("");
+/// An equality on `provider_event_id` alone, so it is one index lookup
+/// (`events_provider_event_id`, or the unique key with the source).
+pub const LIST_EVENTS_BY_PROVIDER_ID: &str = list_events!("AND e.provider_event_id = $8 ");
 pub const LIST_DELIVERIES: &str = "SELECT d.id, d.event_id, d.target, d.status, d.attempts, \
     d.next_attempt_at, d.last_status_code, d.last_error, d.created_at, d.updated_at, \
     d.delivered_at FROM deliveries d \
@@ -173,6 +188,37 @@ pub const PRUNE_CONFLICTS: &str = "DELETE FROM conflicts WHERE id IN (SELECT id 
 pub const COUNTS: &str = "SELECT (SELECT COUNT(*) FROM events), \
     (SELECT COUNT(*) FROM deliveries), (SELECT COUNT(*) FROM attempts), \
     (SELECT COUNT(*) FROM conflicts)";
+
+/// Deliveries in status `$1` matching a [`super::DeliveryMatch`] (`$2` to
+/// `$7`). The event side is a primary-key lookup per delivery, so the cost
+/// follows the (indexed) deliveries in that status.
+macro_rules! matching {
+    () => {
+        "deliveries.status = $1 \
+        AND (CAST($2 AS TEXT) IS NULL OR deliveries.target = $2) \
+        AND (CAST($3 AS TEXT) IS NULL OR deliveries.event_id = $3) \
+        AND EXISTS (SELECT 1 FROM events e WHERE e.id = deliveries.event_id \
+        AND (CAST($4 AS TEXT) IS NULL OR e.source = $4) \
+        AND (CAST($5 AS TEXT) IS NULL OR e.event_type LIKE $5 ESCAPE '\\') \
+        AND (CAST($6 AS BIGINT) IS NULL OR e.received_at >= $6) \
+        AND (CAST($7 AS BIGINT) IS NULL OR e.received_at < $7))"
+    };
+}
+pub const COUNT_MATCHING: &str = concat!("SELECT COUNT(*) FROM deliveries WHERE ", matching!());
+pub const RETRY_MATCHING: &str = concat!(
+    "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $8, \
+    locked_until = 0, lock_owner = NULL, updated_at = $8 WHERE ",
+    matching!()
+);
+/// A leased delivery is cancelled too: its attempt under way finishes, but
+/// finds the delivery no longer pending and is not recorded.
+pub const CANCEL_MATCHING: &str = concat!(
+    "UPDATE deliveries SET status = 'cancelled', next_attempt_at = $8, \
+    locked_until = 0, lock_owner = NULL, updated_at = $8 WHERE ",
+    matching!()
+);
+pub const CONFLICT: &str = "SELECT id, source, provider_event_id, event_id, stored_sha256, \
+    received_sha256, body, headers, received_at FROM conflicts WHERE id = $1";
 
 /// `($first, $first+1, ...)` for an `IN` list of `n` values.
 pub fn placeholders(first: usize, n: usize) -> String {

@@ -227,6 +227,32 @@ macro_rules! write_ops {
                 .rows_affected())
         }
 
+        /// One statement: the match and the change are atomic, so a delivery
+        /// changing state meanwhile is either in or out.
+        pub(crate) async fn bulk_change(
+            conn: &mut $conn,
+            change: $crate::store::BulkChange,
+            m: &$crate::store::DeliveryMatch,
+            now: i64,
+        ) -> Result<u64> {
+            let (statement, status) = match change {
+                $crate::store::BulkChange::Retry => (sql::RETRY_MATCHING, "dead"),
+                $crate::store::BulkChange::Cancel => (sql::CANCEL_MATCHING, "pending"),
+            };
+            Ok(sqlx::query(statement)
+                .bind(status)
+                .bind(&m.target)
+                .bind(&m.event_id)
+                .bind(&m.source)
+                .bind(&m.type_like)
+                .bind(m.since)
+                .bind(m.until)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected())
+        }
+
         pub(crate) async fn prune(conn: &mut $conn, cutoff: i64, batch: i64) -> Result<u64> {
             let events = sqlx::query(sql::PRUNE_EVENTS)
                 .bind(cutoff)

@@ -2,14 +2,18 @@
 //! surface (HTTP, CLI, the real binary), on SQLite and on Postgres.
 
 mod helpers;
+mod tools;
 
 mod admin;
+mod admin_strict;
 mod cli;
+mod console;
 mod dispatch;
 mod faults;
 mod fixtures;
 mod hostile;
 mod ingest;
+mod openapi;
 mod postgres;
 mod process;
 mod properties;

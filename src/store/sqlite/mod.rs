@@ -18,7 +18,8 @@ use sqlx::{ConnectOptions, Connection};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    AttemptRecord, ClaimRequest, Claimed, Error, IngestOutcome, NewEvent, Result, RetryOutcome,
+    AttemptRecord, BulkChange, ClaimRequest, Claimed, DeliveryMatch, Error, IngestOutcome,
+    NewEvent, Result, RetryOutcome,
 };
 use crate::config::DatabaseConfig;
 use crate::ids::{now_ms, DeliveryId};
@@ -197,6 +198,15 @@ impl SqliteStore {
     pub async fn retry_dead(&self, target: Option<&str>, now: i64) -> Result<u64> {
         self.write(|r| Job::RetryDead(target.map(str::to_string), now, r))
             .await
+    }
+
+    pub async fn bulk_change(
+        &self,
+        change: BulkChange,
+        m: &DeliveryMatch,
+        now: i64,
+    ) -> Result<u64> {
+        self.write(|r| Job::Bulk(change, m.clone(), now, r)).await
     }
 
     pub async fn prune(&self, cutoff: i64, batch: i64) -> Result<u64> {

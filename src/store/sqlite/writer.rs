@@ -31,7 +31,8 @@ use tokio::sync::{mpsc, oneshot};
 use super::ops;
 use crate::ids::{now_ms, DeliveryId};
 use crate::store::{
-    sql, AttemptRecord, Claimed, Error, IngestOutcome, NewEvent, Result, RetryOutcome,
+    sql, AttemptRecord, BulkChange, Claimed, DeliveryMatch, Error, IngestOutcome, NewEvent, Result,
+    RetryOutcome,
 };
 
 /// Most jobs committed in one transaction.
@@ -64,6 +65,7 @@ pub enum Job {
     AddDeliveries(String, Vec<(DeliveryId, String)>, i64, Reply<()>),
     RetryDelivery(String, i64, Reply<RetryOutcome>),
     RetryDead(Option<String>, i64, Reply<u64>),
+    Bulk(BulkChange, DeliveryMatch, i64, Reply<u64>),
     Prune(i64, i64, Reply<u64>),
     Probe(i64, Reply<()>),
     /// Close the connection and stop; answered once closed.
@@ -112,6 +114,7 @@ impl Job {
             Job::Claim(_, r) => r.is_closed(),
             Job::Record(_, r) => r.is_closed(),
             Job::Release(_, _, r) | Job::RetryDead(_, _, r) | Job::Prune(_, _, r) => r.is_closed(),
+            Job::Bulk(_, _, _, r) => r.is_closed(),
             Job::AddDeliveries(_, _, _, r) | Job::Probe(_, r) => r.is_closed(),
             Job::RetryDelivery(_, _, r) => r.is_closed(),
             Job::Close(_) => false,
@@ -126,6 +129,7 @@ impl Job {
             Job::Release(_, _, r) | Job::RetryDead(_, _, r) | Job::Prune(_, _, r) => {
                 drop(r.send(Err(e.clone())))
             }
+            Job::Bulk(_, _, _, r) => drop(r.send(Err(e.clone()))),
             Job::AddDeliveries(_, _, _, r) | Job::Probe(_, r) => drop(r.send(Err(e.clone()))),
             Job::RetryDelivery(_, _, r) => drop(r.send(Err(e.clone()))),
             Job::Close(r) => drop(r.send(())),
@@ -362,6 +366,11 @@ async fn run_one(conn: &mut SqliteConnection, job: Job) -> Result<Answer> {
         Job::RetryDead(target, now, r) => settle(
             r,
             ops::retry_dead(conn, target.as_deref(), now).await,
+            Answer::Count,
+        ),
+        Job::Bulk(change, m, now, r) => settle(
+            r,
+            ops::bulk_change(conn, change, &m, now).await,
             Answer::Count,
         ),
         Job::Prune(cutoff, size, r) => {
