@@ -218,6 +218,21 @@ pub struct SourceConfig {
     pub public_url: Option<String>,
     // `header-token`: the header that carries the token.
     pub token_header: Option<String>,
+    // Providers that verify with a public key (Discord: hex; SendGrid:
+    // base64 DER; Standard Webhooks `v1a`: `whpk_...`); several = rotation.
+    #[serde(default)]
+    pub public_keys: Vec<String>,
+    // Development only: the private key `hookgate replay` signs with, for
+    // providers that sign with one (Discord, SendGrid, Standard Webhooks
+    // `v1a`, Amazon SNS).
+    pub signing_key: Option<Secret>,
+    // `aws-sns`: certificate host patterns (`*` = one DNS label), an extra
+    // trusted CA (tests and private deployments), whether to confirm
+    // subscriptions, and where the development signing key's certificate is.
+    pub sns_cert_hosts: Option<Vec<String>>,
+    pub sns_ca_file: Option<String>,
+    pub sns_confirm_subscriptions: Option<bool>,
+    pub sns_signing_cert_url: Option<String>,
 }
 
 impl SourceConfig {
@@ -236,6 +251,15 @@ impl SourceConfig {
             ("event_id_pointer", self.event_id_pointer.is_some()),
             ("event_type_header", self.event_type_header.is_some()),
             ("event_type_pointer", self.event_type_pointer.is_some()),
+            ("public_keys", !self.public_keys.is_empty()),
+            ("signing_key", self.signing_key.is_some()),
+            ("sns_cert_hosts", self.sns_cert_hosts.is_some()),
+            ("sns_ca_file", self.sns_ca_file.is_some()),
+            (
+                "sns_confirm_subscriptions",
+                self.sns_confirm_subscriptions.is_some(),
+            ),
+            ("sns_signing_cert_url", self.sns_signing_cert_url.is_some()),
         ];
         fields
             .into_iter()

@@ -25,7 +25,8 @@ use serde_json::json;
 
 use crate::error::ApiError;
 use crate::ids::now_ms;
-use crate::providers::{Handshake, HandshakeBody, Inbound, Rejection, Verdict};
+use crate::providers::batch::Part;
+use crate::providers::{Ack, Handshake, HandshakeBody, Inbound, Rejection, Verdict};
 use crate::startup::AppState;
 use crate::store::{IngestOutcome, NewEvent};
 
@@ -182,58 +183,37 @@ async fn handle(
         headers,
         body: &body,
     };
-    let verified =
-        match source
-            .provider
-            .verify(&source.keys, source.tolerance, &inbound, now / 1000)
-        {
-            Ok(Verdict::Event(v)) => v,
-            Ok(Verdict::Handshake(answer)) => {
-                return ("handshake", None, handshake_response(answer))
-            }
-            Err(Rejection::MethodNotAllowed(detail)) => {
-                let mut response =
-                    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", detail)
-                        .into_response();
-                response.headers_mut().insert(
-                    header::ALLOW,
-                    HeaderValue::from_static(source.provider.allowed_methods()),
-                );
-                return ("method_not_allowed", None, response);
-            }
-            Err(Rejection::Unauthorized(detail)) => {
-                return (
-                    "unauthorized",
-                    None,
-                    ApiError::unauthorized(detail).into_response(),
-                )
-            }
-            Err(Rejection::BadRequest(detail)) => {
-                return (
-                    "bad_request",
-                    None,
-                    ApiError::bad_request(detail).into_response(),
-                )
-            }
-        };
+    if let Err(rejection) = source.provider.preflight(inbound).await {
+        return refused(source, rejection);
+    }
+    let verdict = match source
+        .provider
+        .verify(&source.keys, source.tolerance, &inbound, now / 1000)
+    {
+        Ok(verdict) => verdict,
+        Err(rejection) => return refused(source, rejection),
+    };
+    let verified = match verdict {
+        Verdict::Event(v) => v,
+        Verdict::Handshake(answer) => return ("handshake", None, handshake_response(answer)),
+        Verdict::Batch(parts) => {
+            return ingest_batch(app, source_name, source, headers, &body, parts, now).await
+        }
+    };
     let targets = app
         .config
         .routed_targets(source_name, verified.event_type());
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
     let event = NewEvent::from_verified(
         &verified,
         source_name,
-        body,
+        body.clone(),
         stored_headers(source, headers),
-        content_type,
+        content_type(headers),
         targets,
         now,
     );
     let provider_event_id = verified.provider_event_id();
-    match app.store.ingest(&event).await {
+    let (outcome, event_id, duplicate, deliveries) = match app.store.ingest(&event).await {
         Ok(IngestOutcome::Accepted {
             event_id,
             deliveries,
@@ -242,26 +222,12 @@ async fn handle(
                 app.wake.notify_one();
             }
             tracing::debug!(%event_id, provider_event_id, event_type = verified.event_type(), deliveries, "event stored");
-            let body = json!({
-                "event_id": event_id,
-                "provider_event_id": provider_event_id,
-                "duplicate": false,
-                "deliveries": deliveries,
-            });
-            ("accepted", Some(event_id), Json(body).into_response())
+            ("accepted", event_id, false, deliveries)
         }
         Ok(IngestOutcome::Duplicate {
             event_id,
             deliveries,
-        }) => {
-            let body = json!({
-                "event_id": event_id,
-                "provider_event_id": provider_event_id,
-                "duplicate": true,
-                "deliveries": deliveries,
-            });
-            ("duplicate", Some(event_id), Json(body).into_response())
-        }
+        }) => ("duplicate", event_id, true, deliveries),
         Ok(IngestOutcome::Conflict {
             event_id,
             conflict_id,
@@ -274,20 +240,208 @@ async fn handle(
             .with("event_id", event_id.clone())
             .with("provider_event_id", provider_event_id)
             .with("conflict_id", conflict_id);
-            ("conflict", Some(event_id), error.into_response())
+            return ("conflict", Some(event_id), error.into_response());
         }
-        // Whatever the store said, the event is not known to be stored: 503
-        // with Retry-After, never 500 or 200. If the commit did happen after
-        // all, the provider's retry is answered as a duplicate.
-        Err(e) => {
-            tracing::warn!(source = source_name, error = %e, "event not stored");
-            (
-                "unavailable",
-                None,
-                ApiError::unavailable("the event was not stored; retry later").into_response(),
-            )
+        Err(e) => return not_stored(source_name, e),
+    };
+    // Work the provider asks for once the event is on disk (confirming an
+    // SNS subscription). It runs for duplicates too: a sender that resends
+    // after a failed confirmation gets another attempt.
+    if let Some(follow_up) = source.provider.after_store(inbound) {
+        if let Err(detail) = follow_up.await {
+            tracing::warn!(source = %source_name, %event_id, %detail, "follow-up after storing failed");
+            let error = ApiError::new(StatusCode::BAD_GATEWAY, "confirmation_failed", detail)
+                .with("event_id", event_id.clone())
+                .with("provider_event_id", provider_event_id);
+            return ("confirmation_failed", Some(event_id), error.into_response());
         }
     }
+    let response = match verified.ack() {
+        Some(ack) => acknowledgement(ack, &event_id, duplicate),
+        None => Json(json!({
+            "event_id": event_id,
+            "provider_event_id": provider_event_id,
+            "duplicate": duplicate,
+            "deliveries": deliveries,
+        }))
+        .into_response(),
+    };
+    (outcome, Some(event_id), response)
+}
+
+/// Whatever the store said, the event is not known to be stored: 503 with
+/// Retry-After, never 500 or 200. If the commit did happen after all, the
+/// provider's retry is answered as a duplicate.
+fn not_stored(
+    source_name: &str,
+    error: crate::store::Error,
+) -> (&'static str, Option<String>, Response) {
+    tracing::warn!(source = source_name, error = %error, "event not stored");
+    (
+        "unavailable",
+        None,
+        ApiError::unavailable("the event was not stored; retry later").into_response(),
+    )
+}
+
+/// The answer to a refused request.
+fn refused(
+    source: &crate::startup::Source,
+    rejection: Rejection,
+) -> (&'static str, Option<String>, Response) {
+    match rejection {
+        Rejection::MethodNotAllowed(detail) => {
+            let mut response =
+                ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", detail)
+                    .into_response();
+            response.headers_mut().insert(
+                header::ALLOW,
+                HeaderValue::from_static(source.provider.allowed_methods()),
+            );
+            ("method_not_allowed", None, response)
+        }
+        Rejection::Unauthorized(detail) => (
+            "unauthorized",
+            None,
+            ApiError::unauthorized(detail).into_response(),
+        ),
+        Rejection::BadRequest(detail) => (
+            "bad_request",
+            None,
+            ApiError::bad_request(detail).into_response(),
+        ),
+        Rejection::Unavailable(detail) => (
+            "unavailable",
+            None,
+            ApiError::unavailable(detail).into_response(),
+        ),
+    }
+}
+
+fn content_type(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// Stores each event of a batch (its own bytes, ID, type and routes) in one
+/// transaction. The answer lists every event's outcome in request order:
+/// 200, or 409 when any of them conflicts with a stored event (the others
+/// are stored all the same, so the sender's retry finds them duplicates).
+async fn ingest_batch(
+    app: &AppState,
+    source_name: &str,
+    source: &crate::startup::Source,
+    headers: &HeaderMap,
+    body: &Bytes,
+    parts: Vec<Part>,
+    now: i64,
+) -> (&'static str, Option<String>, Response) {
+    let stored = stored_headers(source, headers);
+    let content_type = content_type(headers);
+    let events: Vec<NewEvent> = parts
+        .iter()
+        .map(|part| {
+            NewEvent::from_verified(
+                &part.verified,
+                source_name,
+                body.slice(part.range.clone()),
+                stored.clone(),
+                content_type.clone(),
+                app.config
+                    .routed_targets(source_name, part.verified.event_type()),
+                now,
+            )
+        })
+        .collect();
+    let outcomes = if events.is_empty() {
+        Vec::new()
+    } else {
+        match app.store.ingest_batch(&events).await {
+            Ok(outcomes) => outcomes,
+            Err(e) => return not_stored(source_name, e),
+        }
+    };
+    let (mut accepted, mut duplicates, mut conflicts) = (0, 0, 0);
+    let mut woke = false;
+    let listed: Vec<serde_json::Value> = parts
+        .iter()
+        .zip(outcomes)
+        .map(|(part, outcome)| {
+            let provider_event_id = part.verified.provider_event_id();
+            match outcome {
+                IngestOutcome::Accepted {
+                    event_id,
+                    deliveries,
+                } => {
+                    accepted += 1;
+                    if deliveries > 0 && !woke {
+                        app.wake.notify_one();
+                        woke = true;
+                    }
+                    json!({"event_id": event_id, "provider_event_id": provider_event_id, "duplicate": false, "deliveries": deliveries})
+                }
+                IngestOutcome::Duplicate {
+                    event_id,
+                    deliveries,
+                } => {
+                    duplicates += 1;
+                    json!({"event_id": event_id, "provider_event_id": provider_event_id, "duplicate": true, "deliveries": deliveries})
+                }
+                IngestOutcome::Conflict {
+                    event_id,
+                    conflict_id,
+                } => {
+                    conflicts += 1;
+                    json!({"error": "conflict", "event_id": event_id, "provider_event_id": provider_event_id, "conflict_id": conflict_id})
+                }
+            }
+        })
+        .collect();
+    tracing::debug!(accepted, duplicates, conflicts, "batch stored");
+    let summary = json!({
+        "events": listed,
+        "accepted": accepted,
+        "duplicates": duplicates,
+        "conflicts": conflicts,
+    });
+    if conflicts > 0 {
+        let mut error = ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "an event ID of this batch was already stored with a different body; the other events were stored",
+        );
+        for (key, value) in summary.as_object().into_iter().flatten() {
+            error = error.with(key, value.clone());
+        }
+        return ("conflict", None, error.into_response());
+    }
+    let outcome = if accepted > 0 {
+        "accepted"
+    } else {
+        "duplicate"
+    };
+    (outcome, None, Json(summary).into_response())
+}
+
+/// A stored event acknowledged the way its provider requires; the event ID
+/// and whether it was a duplicate travel in headers, since the body is the
+/// provider's.
+fn acknowledgement(ack: &Ack, event_id: &str, duplicate: bool) -> Response {
+    let mut response = match ack {
+        Ack::NoContent => StatusCode::NO_CONTENT.into_response(),
+        Ack::Json(value) => Json(value.clone()).into_response(),
+    };
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(event_id) {
+        headers.insert(HeaderName::from_static("x-hookgate-event-id"), value);
+    }
+    headers.insert(
+        HeaderName::from_static("x-hookgate-duplicate"),
+        HeaderValue::from_static(if duplicate { "true" } else { "false" }),
+    );
+    response
 }
 
 /// A handshake's answer: 200 with a JSON or plain-text body and the extra
@@ -298,6 +452,12 @@ fn handshake_response(answer: Handshake) -> Response {
         HandshakeBody::Text(text) => {
             ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
         }
+        // Discord asks for a Content-Type even on its empty PING answer.
+        HandshakeBody::Empty => (
+            StatusCode::NO_CONTENT,
+            [(header::CONTENT_TYPE, "application/json")],
+        )
+            .into_response(),
     };
     for (name, value) in answer.headers {
         if let Ok(value) = HeaderValue::from_str(&value) {

@@ -106,7 +106,8 @@ pub fn prepare(config: &Config, opts: &Options) -> Result<(String, Vec<Prepared>
         .ok_or_else(|| format!("no source named {:?} in the configuration", opts.source))?;
     let (provider, keys) =
         Provider::from_config(source, &format!("sources[{index}]")).map_err(|e| e.to_string())?;
-    let key = keys.first().ok_or("the source has no secret")?.to_vec();
+    provider.signing_ready(&keys)?;
+    let key = keys.first().unwrap_or_default().to_vec();
     let url = match &opts.url {
         // A bare gateway address gets the source's ingest path.
         Some(u) if reqwest::Url::parse(u).is_ok_and(|p| p.path() == "/") => {
@@ -180,6 +181,18 @@ pub async fn run(config: &Config, opts: &Options) -> Result<bool, String> {
         match req.send().await {
             Ok(resp) => {
                 let status = resp.status().as_u16();
+                let header = |name: &str| {
+                    resp.headers()
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string)
+                };
+                // Providers that need their own acknowledgement (Discord)
+                // get the outcome in headers.
+                let (acked_id, acked_duplicate) = (
+                    header("x-hookgate-event-id"),
+                    header("x-hookgate-duplicate"),
+                );
                 let json: Option<Value> = resp
                     .text()
                     .await
@@ -187,15 +200,7 @@ pub async fn run(config: &Config, opts: &Options) -> Result<bool, String> {
                     .and_then(|t| serde_json::from_str(&t).ok());
                 let ok = (200..300).contains(&status);
                 let json = json.unwrap_or(Value::Null);
-                let event_id = json["event_id"].as_str().unwrap_or("-");
-                // A 2xx that is not an ingest outcome is a handshake's answer
-                // (JSON such as Slack's, or plain text).
-                let what = match json["duplicate"].as_bool() {
-                    Some(true) => "duplicate".to_string(),
-                    Some(false) => "new".to_string(),
-                    None if ok => "handshake".to_string(),
-                    None => json["detail"].as_str().unwrap_or("").to_string(),
-                };
+                let (event_id, what) = outcome(&json, acked_id, acked_duplicate, ok);
                 println!("{name}\t{status}\t{event_id}\t{what}");
                 all_ok &= ok;
             }
@@ -206,6 +211,59 @@ pub async fn run(config: &Config, opts: &Options) -> Result<bool, String> {
         }
     }
     Ok(all_ok)
+}
+
+/// The event ID(s) and the outcome of one answer, for replay's output: a
+/// batch lists its event IDs comma-separated, `new`/`duplicate` when all
+/// agree, else the counts.
+fn outcome(
+    json: &Value,
+    acked_id: Option<String>,
+    acked_duplicate: Option<String>,
+    ok: bool,
+) -> (String, String) {
+    if let Some(events) = json["events"].as_array() {
+        let ids: Vec<&str> = events
+            .iter()
+            .map(|e| e["event_id"].as_str().unwrap_or("-"))
+            .collect();
+        let (new, dup) = (
+            json["accepted"].as_i64().unwrap_or(0),
+            json["duplicates"].as_i64().unwrap_or(0),
+        );
+        let conflicts = json["conflicts"].as_i64().unwrap_or(0);
+        let what = match (new, dup, conflicts) {
+            (_, 0, 0) => "new".to_string(),
+            (0, _, 0) => "duplicate".to_string(),
+            _ => format!("{new} new, {dup} duplicate, {conflicts} conflict"),
+        };
+        return (
+            if ids.is_empty() {
+                "-".into()
+            } else {
+                ids.join(",")
+            },
+            what,
+        );
+    }
+    if let Some(id) = acked_id {
+        let what = if acked_duplicate.as_deref() == Some("true") {
+            "duplicate"
+        } else {
+            "new"
+        };
+        return (id, what.to_string());
+    }
+    let event_id = json["event_id"].as_str().unwrap_or("-").to_string();
+    // A 2xx that is not an ingest outcome is a handshake's answer (JSON such
+    // as Slack's, plain text, or nothing).
+    let what = match json["duplicate"].as_bool() {
+        Some(true) => "duplicate".to_string(),
+        Some(false) => "new".to_string(),
+        None if ok => "handshake".to_string(),
+        None => json["detail"].as_str().unwrap_or("").to_string(),
+    };
+    (event_id, what)
 }
 
 #[cfg(test)]

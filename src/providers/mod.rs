@@ -10,8 +10,16 @@
 //! of provider names, the source keys each reads and how each is built, so
 //! adding a provider is a file and a row.
 //!
+//! Most providers verify synchronously from the request alone. Amazon SNS
+//! must first fetch the certificate a message names: [`Scheme::preflight`]
+//! is that async step, run before `verify` and free for everyone else.
+//! Batches (SendGrid, Microsoft Graph) verify into one [`Verified`] per
+//! element ([`Verdict::Batch`]).
+//!
 //! "Now" is always an argument, so old published vectors stay testable.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::http::{HeaderMap, HeaderName, Method, Uri};
@@ -21,12 +29,17 @@ use subtle::ConstantTimeEq;
 use crate::config::{ConfigError, SourceConfig};
 
 pub mod basic_auth;
+pub mod batch;
 pub mod bitbucket;
 pub mod calendly;
+pub mod discord;
 pub mod docusign;
+pub mod dropbox;
+pub mod ed25519;
 pub mod generic;
 pub mod github;
 pub mod gitlab;
+pub mod graph;
 pub mod header_token;
 pub mod hubspot;
 pub mod intercom;
@@ -40,17 +53,21 @@ pub mod paddle;
 pub mod pagerduty;
 pub mod paystack;
 pub mod razorpay;
+pub mod sendgrid;
 pub mod sentry;
 pub mod shopify;
 pub mod slack;
+pub mod sns;
 pub mod square;
 pub mod standard;
 pub mod stripe;
 pub mod twilio;
+pub mod twitch;
 pub mod typeform;
 pub mod vercel;
 pub mod woocommerce;
 pub mod zendesk;
+pub mod zoom;
 
 /// One row of the provider registry: the name a source's `provider` key
 /// takes, the provider-specific source keys it reads, and how its scheme is
@@ -82,13 +99,13 @@ pub const PROVIDERS: &[Registration] = &[
     },
     Registration {
         name: "standard-webhooks",
-        keys: &[],
-        build: |_, _| Ok(Arc::new(standard::StandardWebhooks::WEBHOOK)),
+        keys: standard::KEYS,
+        build: |source, key| standard::StandardWebhooks::build(source, key, "webhook"),
     },
     Registration {
         name: "svix",
-        keys: &[],
-        build: |_, _| Ok(Arc::new(standard::StandardWebhooks::WEBHOOK)),
+        keys: standard::KEYS,
+        build: |source, key| standard::StandardWebhooks::build(source, key, "webhook"),
     },
     Registration {
         name: "shopify",
@@ -218,13 +235,13 @@ pub const PROVIDERS: &[Registration] = &[
     // Clerk and Resend sign with Svix: Standard Webhooks with `svix-*` headers.
     Registration {
         name: "clerk",
-        keys: &[],
-        build: |_, _| Ok(Arc::new(standard::StandardWebhooks::SVIX)),
+        keys: standard::KEYS,
+        build: |source, key| standard::StandardWebhooks::build(source, key, "svix"),
     },
     Registration {
         name: "resend",
-        keys: &[],
-        build: |_, _| Ok(Arc::new(standard::StandardWebhooks::SVIX)),
+        keys: standard::KEYS,
+        build: |source, key| standard::StandardWebhooks::build(source, key, "svix"),
     },
     Registration {
         name: "basic-auth",
@@ -245,7 +262,45 @@ pub const PROVIDERS: &[Registration] = &[
             }))
         },
     },
+    Registration {
+        name: "discord",
+        keys: &["public_keys", "signing_key"],
+        build: |source, key| Ok(Arc::new(discord::Discord::from_config(source, key)?)),
+    },
+    Registration {
+        name: "sendgrid",
+        keys: &["public_keys", "signing_key"],
+        build: |source, key| Ok(Arc::new(sendgrid::Sendgrid::from_config(source, key)?)),
+    },
+    Registration {
+        name: "twitch",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(twitch::Twitch)),
+    },
+    Registration {
+        name: "zoom",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(zoom::Zoom)),
+    },
+    Registration {
+        name: "dropbox",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(dropbox::Dropbox)),
+    },
+    Registration {
+        name: "microsoft-graph",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(graph::Graph)),
+    },
+    Registration {
+        name: "aws-sns",
+        keys: sns::KEYS,
+        build: |source, key| Ok(Arc::new(sns::Sns::from_config(source, key)?)),
+    },
 ];
+
+/// A boxed future, for the few async steps of [`Scheme`].
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// The provider names accepted in `sources[].provider`.
 pub fn provider_names() -> impl Iterator<Item = &'static str> {
@@ -347,6 +402,26 @@ pub trait Scheme: Send + Sync + std::fmt::Debug {
     fn fresh_delivery_id(&self) -> String {
         fresh_uuid()
     }
+
+    /// Async work before [`Scheme::verify`], such as fetching the
+    /// certificate a message names (Amazon SNS). Most providers need none.
+    fn preflight<'a>(&'a self, _req: Inbound<'a>) -> BoxFuture<'a, Result<(), Rejection>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    /// Work a stored (or duplicate) event asks for once it is on disk, such
+    /// as confirming an SNS subscription; its error is answered 502.
+    fn after_store<'a>(&'a self, _req: Inbound<'a>) -> Option<BoxFuture<'a, Result<(), String>>> {
+        None
+    }
+
+    /// Whether [`Scheme::sign`] can sign for this source; providers that
+    /// sign with a private key need the source's development `signing_key`.
+    fn signing_ready(&self, keys: &Keys) -> Result<(), String> {
+        keys.first()
+            .map(|_| ())
+            .ok_or_else(|| "the source has no secret".to_string())
+    }
 }
 
 /// A source's provider: its registered name and its configured scheme.
@@ -371,6 +446,17 @@ pub const MAX_EVENT_TYPE_BYTES: usize = 256;
 pub struct Verified {
     provider_event_id: String,
     event_type: String,
+    ack: Option<Ack>,
+}
+
+/// How a provider requires a stored event to be acknowledged, where
+/// hookgate's JSON 200 would not do (Discord).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ack {
+    /// 204 with no body.
+    NoContent,
+    /// 200 with this JSON body.
+    Json(serde_json::Value),
 }
 
 impl Verified {
@@ -380,7 +466,16 @@ impl Verified {
         Ok(Self {
             provider_event_id,
             event_type,
+            ack: None,
         })
+    }
+    fn with_ack(mut self, ack: Ack) -> Self {
+        self.ack = Some(ack);
+        self
+    }
+    /// The provider's own acknowledgement, when it needs one.
+    pub fn ack(&self) -> Option<&Ack> {
+        self.ack.as_ref()
     }
     pub fn provider_event_id(&self) -> &str {
         &self.provider_event_id
@@ -419,6 +514,9 @@ pub enum Verdict {
     /// A provider handshake (Slack `url_verification`, a Dropbox challenge):
     /// answered with 200 and this body, never stored.
     Handshake(Handshake),
+    /// Several events in one request (SendGrid, Microsoft Graph), each
+    /// stored, deduplicated and routed on its own.
+    Batch(Vec<batch::Part>),
 }
 
 /// The answer to a handshake.
@@ -434,6 +532,8 @@ pub enum HandshakeBody {
     Json(serde_json::Value),
     /// Sent as `text/plain; charset=utf-8`.
     Text(String),
+    /// 204 with no body (Discord's webhook-event PING).
+    Empty,
 }
 
 impl Handshake {
@@ -452,6 +552,13 @@ impl Handshake {
             headers: vec![("x-content-type-options", "nosniff".into())],
         }
     }
+
+    pub fn no_content() -> Handshake {
+        Handshake {
+            body: HandshakeBody::Empty,
+            headers: Vec::new(),
+        }
+    }
 }
 
 /// Why a request was refused. `Unauthorized` details are safe to show: they
@@ -465,6 +572,10 @@ pub enum Rejection {
     /// The provider never sends this method (405).
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// Verification needs something that cannot be had now (SNS's
+    /// certificate server is unreachable): 503, so the sender retries.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 /// Secrets of one source in the form its provider signs with.
@@ -640,6 +751,24 @@ impl Provider {
     /// (`hookgate replay --unique` rewrites it).
     pub fn body_id_pointer(&self) -> Option<&str> {
         self.scheme.body_id_pointer()
+    }
+
+    /// See [`Scheme::preflight`].
+    pub fn preflight<'a>(&'a self, req: Inbound<'a>) -> BoxFuture<'a, Result<(), Rejection>> {
+        self.scheme.preflight(req)
+    }
+
+    /// See [`Scheme::after_store`].
+    pub fn after_store<'a>(
+        &'a self,
+        req: Inbound<'a>,
+    ) -> Option<BoxFuture<'a, Result<(), String>>> {
+        self.scheme.after_store(req)
+    }
+
+    /// See [`Scheme::signing_ready`].
+    pub fn signing_ready(&self, keys: &Keys) -> Result<(), String> {
+        self.scheme.signing_ready(keys)
     }
 }
 
@@ -1038,6 +1167,12 @@ pub(crate) mod testing {
 
     pub fn keys(secrets: &[&str]) -> super::Keys {
         super::Keys(secrets.iter().map(|s| s.as_bytes().to_vec()).collect())
+    }
+
+    /// A `[[sources]]` entry of `provider` with `extra` TOML lines.
+    pub fn source(provider: &str, extra: &str) -> crate::config::SourceConfig {
+        let text = format!("name = \"s\"\nprovider = \"{provider}\"\n{extra}\n");
+        toml::from_str(&text).unwrap()
     }
 
     /// One request to one provider, for the provider files' tests: built

@@ -1,16 +1,26 @@
 //! Standard Webhooks (and Svix, which uses `svix-*` header names): headers
 //! `webhook-id`, `webhook-timestamp`, `webhook-signature`; the signature is a
 //! space-separated list of `v1,<base64>` HMAC-SHA256 of `{id}.{ts}.{body}`,
-//! keyed with the base64-decoded secret after `whsec_`. Timestamps count in
-//! both directions. hookgate signs its own forwarded requests the same way.
+//! keyed with the base64-decoded secret after `whsec_`, and/or `v1a,<base64>`
+//! Ed25519 signatures of the same string, verified with the source's
+//! `public_keys` (`whpk_<base64>`). A source may hold both kinds of key; any
+//! one matching signature verifies. Timestamps count in both directions.
+//! hookgate signs its own forwarded requests the same way (`v1`).
+
+use std::sync::Arc;
 
 use axum::http::HeaderMap;
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 
+use super::ed25519::{self, PrivateKey, PublicKeys};
 use super::{
     bad_signature, check_timestamp, ct_eq, fresh_id, header, hmac_sha256, json_body,
     required_json_str, Inbound, Keys, Rejection, Scheme, Verdict, Verified,
 };
+use crate::config::{ConfigError, SourceConfig};
+
+/// The provider-specific source keys Standard Webhooks reads.
+pub const KEYS: &[&str] = &["public_keys", "signing_key"];
 
 /// Verification accepts both header spellings; `headers` is the one this
 /// sender uses, which `hookgate replay` signs with (Clerk and Resend send
@@ -18,11 +28,47 @@ use super::{
 #[derive(Debug)]
 pub struct StandardWebhooks {
     pub headers: &'static str,
+    public_keys: PublicKeys,
+    /// Development only: signs `v1a` for `hookgate replay`.
+    signing_key: Option<PrivateKey>,
+}
+
+fn decode_prefixed(prefix: &'static str) -> impl Fn(&str) -> Option<Vec<u8>> {
+    move |text: &str| B64.decode(text.strip_prefix(prefix).unwrap_or(text)).ok()
 }
 
 impl StandardWebhooks {
-    pub const WEBHOOK: StandardWebhooks = StandardWebhooks { headers: "webhook" };
-    pub const SVIX: StandardWebhooks = StandardWebhooks { headers: "svix" };
+    /// The scheme of a source whose sender uses the `headers` spelling.
+    pub fn build(
+        source: &SourceConfig,
+        key: &str,
+        headers: &'static str,
+    ) -> Result<Arc<dyn Scheme>, ConfigError> {
+        Ok(Arc::new(StandardWebhooks {
+            headers,
+            ..StandardWebhooks::from_config(source, key)?
+        }))
+    }
+
+    pub fn from_config(source: &SourceConfig, key: &str) -> Result<StandardWebhooks, ConfigError> {
+        let public_keys = PublicKeys::parse(
+            &source.public_keys,
+            key,
+            decode_prefixed("whpk_"),
+            "whpk_ followed by base64",
+        )?;
+        let signing_key = ed25519::signing_key(
+            source.signing_key.as_ref().map(|s| s.expose()),
+            key,
+            decode_prefixed("whsk_"),
+            "whsk_ followed by base64",
+        )?;
+        Ok(StandardWebhooks {
+            headers: "webhook",
+            public_keys,
+            signing_key,
+        })
+    }
 }
 
 impl Scheme for StandardWebhooks {
@@ -33,10 +79,32 @@ impl Scheme for StandardWebhooks {
         req: &Inbound<'_>,
         now: i64,
     ) -> Result<Verdict, Rejection> {
-        verify(keys, tolerance, req.headers, req.body, now)
+        verify_with(
+            keys,
+            &self.public_keys,
+            tolerance,
+            req.headers,
+            req.body,
+            now,
+        )
     }
     fn sign(&self, key: &[u8], body: &[u8], now: i64, delivery_id: &str) -> Vec<(String, String)> {
-        let mut headers = sign(key, delivery_id, body, now);
+        let mut headers = match &self.signing_key {
+            // A source with a development private key signs `v1a`.
+            Some(private) => {
+                let ts = now.to_string();
+                let sig = private.sign(&[delivery_id.as_bytes(), b".", ts.as_bytes(), b".", body]);
+                vec![
+                    ("webhook-id".into(), delivery_id.to_string()),
+                    ("webhook-timestamp".into(), ts),
+                    (
+                        "webhook-signature".into(),
+                        format!("v1a,{}", B64.encode(sig)),
+                    ),
+                ]
+            }
+            None => sign(key, delivery_id, body, now),
+        };
         for (name, _) in &mut headers {
             *name = name.replacen("webhook", self.headers, 1);
         }
@@ -44,6 +112,16 @@ impl Scheme for StandardWebhooks {
     }
     fn default_tolerance(&self) -> Option<u64> {
         Some(300)
+    }
+    fn needs_secrets(&self) -> bool {
+        self.public_keys.is_empty()
+    }
+    fn signing_ready(&self, keys: &Keys) -> Result<(), String> {
+        if self.signing_key.is_some() || keys.first().is_some() {
+            Ok(())
+        } else {
+            Err("the source has no secret and no signing_key (whsk_..., development only)".into())
+        }
     }
     fn decode_secret(&self, raw: &str) -> Result<Vec<u8>, String> {
         decode_secret(raw)
@@ -65,8 +143,20 @@ fn either<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     header(headers, &format!("webhook-{name}")).or_else(|| header(headers, &format!("svix-{name}")))
 }
 
+/// Verifies `v1` signatures with the secrets only.
 pub fn verify(
     keys: &Keys,
+    tolerance: Option<u64>,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: i64,
+) -> Result<Verdict, Rejection> {
+    verify_with(keys, &PublicKeys::default(), tolerance, headers, body, now)
+}
+
+fn verify_with(
+    keys: &Keys,
+    public_keys: &PublicKeys,
     tolerance: Option<u64>,
     headers: &HeaderMap,
     body: &[u8],
@@ -78,16 +168,24 @@ pub fn verify(
         .ok_or_else(|| Rejection::Unauthorized("missing webhook-timestamp header".into()))?;
     let id = either(headers, "id")
         .ok_or_else(|| Rejection::BadRequest("missing or unreadable header webhook-id".into()))?;
-    let candidates: Vec<Vec<u8>> = signatures
-        .split_whitespace()
-        .filter_map(|s| s.strip_prefix("v1,"))
-        .filter_map(|b| B64.decode(b).ok())
-        .collect();
-    let matched = keys.iter().any(|key| {
+    let decoded = |version: &str| -> Vec<Vec<u8>> {
+        signatures
+            .split_whitespace()
+            .filter_map(|s| s.strip_prefix(version))
+            .filter_map(|b| B64.decode(b).ok())
+            .collect()
+    };
+    let symmetric = decoded("v1,");
+    let hmac_ok = keys.iter().any(|key| {
         let expected = mac(key, id, timestamp, body);
-        candidates.iter().any(|c| ct_eq(c, &expected))
+        symmetric.iter().any(|c| ct_eq(c, &expected))
     });
-    if !matched {
+    let signed = [id.as_bytes(), b".", timestamp.as_bytes(), b".", body];
+    let ed25519_ok = !hmac_ok
+        && decoded("v1a,")
+            .iter()
+            .any(|sig| public_keys.verify(&signed, sig));
+    if !(hmac_ok || ed25519_ok) {
         return Err(bad_signature());
     }
     check_timestamp(timestamp, tolerance, now, false)?;
@@ -212,5 +310,107 @@ mod tests {
             let signed = case.signed(body.as_bytes(), 1700000000, id, &[]);
             assert_eq!(signed.header("svix-signature"), Some(signature), "{name}");
         }
+    }
+}
+
+#[cfg(test)]
+mod asymmetric_tests {
+    use super::*;
+    use crate::providers::testing::headers;
+
+    // Made with PyNaCl 1.5.0 (libsodium's Ed25519) from the seed 01..20
+    // (hex), over the Standard Webhooks example message and body.
+    const PUBLIC: &str = "whpk_ebVWLo/mVPlAeLES6KmLp5AfhTrmlb7X4OORC60ElmQ=";
+    const SEED: &str = "whsk_AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
+    const SEED_AND_PUBLIC: &str = "whsk_AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyB5tVYuj+ZU+UB4sRLoqYunkB+FOuaVvtfg45ELrQSWZA==";
+    const ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+    const BODY: &str = r#"{"test": 2432232314}"#;
+    const SIGNATURE: &str = "v1a,OVJuLC0iOuaBuQulpz9A/zDgvqV8z8miLUJk2j15ZMONwDNhOvPJ3rO4owAHFyjFq80+pUUjrNfTHAZs1RQnDw==";
+
+    fn scheme(extra: &str) -> Result<StandardWebhooks, ConfigError> {
+        let text = format!("name = \"s\"\nprovider = \"standard-webhooks\"\n{extra}\n");
+        StandardWebhooks::from_config(&toml::from_str(&text).unwrap(), "sources[0]")
+    }
+
+    fn check(
+        s: &StandardWebhooks,
+        signature: &str,
+        body: &str,
+        now: i64,
+    ) -> Result<Verdict, Rejection> {
+        let h = headers(&[
+            ("webhook-id", ID),
+            ("webhook-timestamp", "1614265330"),
+            ("webhook-signature", signature),
+        ]);
+        s.verify(
+            &Keys(vec![]),
+            Some(300),
+            &Inbound::post(&h, body.as_bytes()),
+            now,
+        )
+    }
+
+    #[test]
+    fn v1a_vector_verifies_and_the_signer_agrees() {
+        let s = scheme(&format!(
+            "public_keys = [\"{PUBLIC}\"]\nsigning_key = \"{SEED}\""
+        ))
+        .unwrap();
+        // Signature valid; the example body has no `type`, hence 400.
+        let err = check(&s, &format!("v1,bm90IGl0 {SIGNATURE}"), BODY, 1614265330).unwrap_err();
+        assert!(matches!(err, Rejection::BadRequest(_)), "{err:?}");
+        let signed = s.sign(&[], BODY.as_bytes(), 1614265330, ID);
+        assert_eq!(signed[2].1, SIGNATURE);
+        let both = scheme(&format!(
+            "public_keys = [\"{PUBLIC}\"]\nsigning_key = \"{SEED_AND_PUBLIC}\""
+        ))
+        .unwrap();
+        assert_eq!(
+            both.sign(&[], BODY.as_bytes(), 1614265330, ID)[2].1,
+            SIGNATURE
+        );
+    }
+
+    #[test]
+    fn v1a_refuses_tampering_other_keys_and_stale_timestamps() {
+        let s = scheme(&format!("public_keys = [\"{PUBLIC}\"]")).unwrap();
+        let unauthorized =
+            |r: Result<Verdict, Rejection>| matches!(r, Err(Rejection::Unauthorized(_)));
+        assert!(unauthorized(check(
+            &s,
+            SIGNATURE,
+            r#"{"test": 2432232315}"#,
+            1614265330
+        )));
+        assert!(unauthorized(check(&s, SIGNATURE, BODY, 1614265330 + 301)));
+        let other = PrivateKey::from_bytes(&[9; 32]).unwrap();
+        let wrong = scheme(&format!(
+            "public_keys = [\"whpk_{}\"]",
+            B64.encode(other.public_key())
+        ))
+        .unwrap();
+        assert!(unauthorized(check(&wrong, SIGNATURE, BODY, 1614265330)));
+        // A `v1a` signature is never checked as an HMAC, nor the reverse.
+        assert!(unauthorized(check(
+            &s,
+            &SIGNATURE.replacen("v1a,", "v1,", 1),
+            BODY,
+            1614265330
+        )));
+        assert!(!s.needs_secrets());
+        assert!(scheme("").unwrap().needs_secrets());
+    }
+
+    #[test]
+    fn configuration_errors_name_the_key() {
+        assert_eq!(
+            scheme("public_keys = [\"whpk_AAAA\"]").unwrap_err().key,
+            "sources[0].public_keys[0]"
+        );
+        assert_eq!(
+            scheme("signing_key = \"whsk_AAAA\"").unwrap_err().key,
+            "sources[0].signing_key"
+        );
     }
 }

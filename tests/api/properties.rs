@@ -189,6 +189,7 @@ proptest! {
                 prop_assert!(deliverable(v.event_type(), MAX_EVENT_TYPE_BYTES));
             }
             Ok(Verdict::Handshake(_)) => prop_assert!(false, "{} handshake from {}", name, body),
+            Ok(Verdict::Batch(_)) => prop_assert!(false, "{} batch from {}", name, body),
             Err(Rejection::BadRequest(_)) => {
                 let both_fine = expected_id.as_deref().is_some_and(|t| deliverable(t, MAX_EVENT_ID_BYTES))
                     && expected_type.as_deref().is_some_and(|t| deliverable(t, MAX_EVENT_TYPE_BYTES));
@@ -196,6 +197,7 @@ proptest! {
             }
             Err(Rejection::Unauthorized(m)) => prop_assert!(false, "{} refused its own signature: {}", name, m),
             Err(Rejection::MethodNotAllowed(m)) => prop_assert!(false, "{} refused POST: {}", name, m),
+            Err(Rejection::Unavailable(m)) => prop_assert!(false, "{} unavailable: {}", name, m),
         }
     }
 
@@ -224,7 +226,7 @@ proptest! {
                 prop_assert!(deliverable(v.provider_event_id(), MAX_EVENT_ID_BYTES), "{}", name);
                 prop_assert!(deliverable(v.event_type(), MAX_EVENT_TYPE_BYTES), "{}", name);
             }
-            Ok(Verdict::Handshake(_)) => prop_assert!(false),
+            Ok(Verdict::Handshake(_)) | Ok(Verdict::Batch(_)) => prop_assert!(false),
             Err(Rejection::BadRequest(_)) => {}
             Err(Rejection::Unauthorized(m)) => {
                 // The signed ID is part of the Standard Webhooks MAC; an ID
@@ -232,6 +234,7 @@ proptest! {
                 prop_assert!(*name == "svix" || *name == "gitlab", "{}: {}", name, m);
             }
             Err(Rejection::MethodNotAllowed(m)) => prop_assert!(false, "{} refused POST: {}", name, m),
+            Err(Rejection::Unavailable(m)) => prop_assert!(false, "{} unavailable: {}", name, m),
         }
     }
 }
