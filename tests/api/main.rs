@@ -2,15 +2,18 @@
 //! surface (HTTP, CLI, the real binary), on SQLite and on Postgres.
 
 mod helpers;
+mod test_keys;
 mod tools;
 
 mod admin;
 mod admin_strict;
+mod asymmetric;
 mod cli;
 mod console;
 mod dispatch;
 mod faults;
 mod fixtures;
+mod handshakes;
 mod hostile;
 mod ingest;
 mod openapi;
@@ -18,3 +21,4 @@ mod postgres;
 mod process;
 mod properties;
 mod providers;
+mod sns;
