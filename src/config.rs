@@ -800,6 +800,26 @@ mod tests {
     }
 
     #[test]
+    fn public_key_sources_are_validated_naming_the_key() {
+        let cases = [
+            ("[[sources]]\nname = \"d\"\nprovider = \"discord\"\n", "sources[0].public_keys"),
+            ("[[sources]]\nname = \"d\"\nprovider = \"discord\"\npublic_keys = [\"zz\"]\n", "sources[0].public_keys[0]"),
+            ("[[sources]]\nname = \"s\"\nprovider = \"stripe\"\nsecrets = [\"x\"]\npublic_keys = [\"k\"]\n", "sources[0].public_keys"),
+            ("[[sources]]\nname = \"s\"\nprovider = \"github\"\nsecrets = [\"x\"]\nsns_ca_file = \"ca.pem\"\n", "sources[0].sns_ca_file"),
+            ("[[sources]]\nname = \"a\"\nprovider = \"aws-sns\"\nsns_cert_hosts = [\"sns..com\"]\n", "sources[0].sns_cert_hosts[0]"),
+            ("[[sources]]\nname = \"t\"\nprovider = \"twitch\"\n", "sources[0].secrets"),
+            ("[[sources]]\nname = \"w\"\nprovider = \"standard-webhooks\"\n", "sources[0].secrets"),
+        ];
+        for (text, key) in cases {
+            let err = Config::from_toml(text, &no_env).unwrap_err();
+            assert_eq!(err.key, key, "{text}: {err}");
+        }
+        // Public keys alone are enough where the provider verifies with them.
+        let ok = "[[sources]]\nname = \"w\"\nprovider = \"standard-webhooks\"\npublic_keys = [\"whpk_ebVWLo/mVPlAeLES6KmLp5AfhTrmlb7X4OORC60ElmQ=\"]\n\n[[sources]]\nname = \"a\"\nprovider = \"aws-sns\"\n";
+        Config::from_toml(ok, &no_env).unwrap();
+    }
+
+    #[test]
     fn environment_overrides_the_file() {
         let env = |n: &str| match n {
             "HOOKGATE_LISTEN" => Some("127.0.0.1:9999".to_string()),

@@ -475,10 +475,11 @@ mod tests {
     use crate::providers::testing::{headers, keys};
 
     /// A notification AWS signed in 2015 (SignatureVersion 1) and the
-    /// certificate it was signed with, as published in the author test of
-    /// the AWS::SNS::Verify 0.0x distribution on CPAN; OpenSSL 3.0
+    /// certificate it was signed with (Amazon's, for sns.amazonaws.com), as
+    /// published in the author test `author.t/01_verify.t` of the
+    /// AWS::SNS::Verify 0.0103 distribution (CPAN); OpenSSL 3.0.19
     /// (`openssl dgst -sha1 -verify`) accepts the signature over our
-    /// canonical string.
+    /// canonical string too.
     const CERT_URL: &str = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-d6d679a1d18e95c2f9ffcf11f4f9e198.pem";
     const CERT: &str = include_str!("sns_test_cert.pem");
     const BODY: &str = r#"{
