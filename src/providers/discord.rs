@@ -169,9 +169,10 @@ mod tests {
     const SIGNATURE: &str = "cb6448906236d439714c9e56684ad46ec78caf2af60df5e371bf32a019942d6d4cb4ce9465830cbe7178d9a60d0dc91b215658a8e914e807697f64f57b5a5806";
 
     fn source(extra: &str) -> Result<Discord, ConfigError> {
-        let text = format!("name = \"d\"\nprovider = \"discord\"\n{extra}\n");
-        let source: SourceConfig = toml::from_str(&text).unwrap();
-        Discord::from_config(&source, "sources[0]")
+        Discord::from_config(
+            &crate::providers::testing::source("discord", extra),
+            "sources[0]",
+        )
     }
 
     fn verify(

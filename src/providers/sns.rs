@@ -499,9 +499,10 @@ mod tests {
 }"#;
 
     fn source(extra: &str) -> Result<Sns, ConfigError> {
-        let text = format!("name = \"a\"\nprovider = \"aws-sns\"\n{extra}\n");
-        let source: SourceConfig = toml::from_str(&text).unwrap();
-        Sns::from_config(&source, "sources[0]")
+        Sns::from_config(
+            &crate::providers::testing::source("aws-sns", extra),
+            "sources[0]",
+        )
     }
 
     fn verify(sns: &Sns, body: &str, tol: Option<u64>, now: i64) -> Result<Verdict, Rejection> {

@@ -328,8 +328,8 @@ mod asymmetric_tests {
     const SIGNATURE: &str = "v1a,OVJuLC0iOuaBuQulpz9A/zDgvqV8z8miLUJk2j15ZMONwDNhOvPJ3rO4owAHFyjFq80+pUUjrNfTHAZs1RQnDw==";
 
     fn scheme(extra: &str) -> Result<StandardWebhooks, ConfigError> {
-        let text = format!("name = \"s\"\nprovider = \"standard-webhooks\"\n{extra}\n");
-        StandardWebhooks::from_config(&toml::from_str(&text).unwrap(), "sources[0]")
+        let source = crate::providers::testing::source("standard-webhooks", extra);
+        StandardWebhooks::from_config(&source, "sources[0]")
     }
 
     fn check(
