@@ -44,6 +44,11 @@ impl Scheme for Graph {
                 "body is not the {\"value\": [...]} object Microsoft Graph sends".into(),
             )
         })?;
+        // Graph never posts an empty batch, and with no notification there
+        // is no clientState to check: nothing here is authenticated.
+        if elements.is_empty() {
+            return Err(Rejection::BadRequest("the value array is empty".into()));
+        }
         let mut parts = Vec::with_capacity(elements.len());
         for (i, (range, value)) in elements.into_iter().enumerate() {
             let state = value
@@ -166,6 +171,10 @@ mod tests {
         assert!(matches!(
             post(missing, STATE),
             Err(Rejection::Unauthorized(_))
+        ));
+        assert!(matches!(
+            post(r#"{"value":[]}"#, STATE),
+            Err(Rejection::BadRequest(_))
         ));
         assert!(matches!(
             post(r#"[{"clientState":"secretClientValue"}]"#, STATE),
