@@ -53,6 +53,10 @@ impl SqliteStore {
             .foreign_keys(true)
             // LIKE (the admin API's type filter) is case-sensitive, as on Postgres.
             .pragma("case_sensitive_like", "ON")
+            // Statement journals (kept so one multi-row statement can be
+            // undone inside a batch) live in memory instead of a temporary
+            // file opened and removed per statement. Durability is the WAL's.
+            .pragma("temp_store", "MEMORY")
             .busy_timeout(Duration::from_millis(config.acquire_timeout_ms.max(1_000)));
         let path = options.get_filename();
         if path.as_os_str().is_empty() || path.to_string_lossy().contains(":memory:") {
