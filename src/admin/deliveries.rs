@@ -55,8 +55,8 @@ pub struct DeliveryView {
     pub delivery_id: String,
     pub event_id: String,
     pub target: String,
-    #[schema(value_type = DeliveryStatus, example = "dead")]
-    pub status: String,
+    #[schema(example = "dead")]
+    pub status: DeliveryStatus,
     pub attempt_count: i64,
     pub next_attempt_at: Option<String>,
     pub last_status_code: Option<i64>,
@@ -72,7 +72,8 @@ pub struct DeliveryView {
 impl DeliveryView {
     fn new(d: DeliveryRow) -> Self {
         DeliveryView {
-            next_attempt_at: (d.status == "pending").then(|| format_ms(d.next_attempt_at)),
+            next_attempt_at: (d.status == DeliveryStatus::Pending)
+                .then(|| format_ms(d.next_attempt_at)),
             delivery_id: d.id,
             event_id: d.event_id,
             target: d.target,
@@ -128,7 +129,7 @@ pub async fn list(
     let page = PageParams::of(q.limit, &q.cursor);
     let limit = page.limit()?;
     let filter = DeliveryFilter {
-        status: status.map(|s| s.as_str().to_string()),
+        status,
         target: q.target,
         before: page.after(|id| DeliveryId::parse(id).is_some())?,
         limit: limit + 1,

@@ -67,8 +67,8 @@ pub struct EventItem {
     pub event_type: String,
     #[schema(example = "2026-11-24T08:30:00.123Z")]
     pub received_at: String,
-    #[schema(value_type = EventStatus, example = "delivered")]
-    pub status: String,
+    #[schema(example = "delivered")]
+    pub status: EventStatus,
     /// Body size in bytes.
     #[schema(example = 1874)]
     pub size: i64,
@@ -108,7 +108,7 @@ pub async fn list(
     let filter = EventFilter {
         source: q.source.clone(),
         type_like: q.event_type.as_deref().map(like_pattern),
-        status: status.map(|s| s.as_str().to_string()),
+        status,
         since: time_param("since", q.since.as_deref())?,
         until: time_param("until", q.until.as_deref())?,
         before: page.after(|id| EventId::parse(id).is_some())?,
@@ -186,7 +186,7 @@ pub async fn detail(
         .ok_or_else(|| ApiError::not_found(format!("no event {raw:?}")))?;
     let deliveries = app.store.deliveries_of(id.as_str()).await?;
     let attempts = app.store.attempts_of(id.as_str()).await?;
-    let status = EventStatus::of(deliveries.iter().map(|d| d.status.as_str()));
+    let status = EventStatus::of(deliveries.iter().map(|d| d.status));
     let (payload_encoding, payload, body_text) = payload_views(&event.body);
     let deliveries = deliveries
         .into_iter()

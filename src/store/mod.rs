@@ -27,6 +27,7 @@ mod reads;
 #[doc(hidden)]
 pub mod sql;
 pub mod sqlite;
+mod status;
 mod writes;
 
 pub use error::{Error, Result};

@@ -4,6 +4,7 @@
 use bytes::Bytes;
 use serde::Serialize;
 
+pub use super::status::{DeliveryStatus, EventStatus};
 use crate::ids::{DeliveryId, EventId};
 use crate::providers::Verified;
 
@@ -107,11 +108,11 @@ impl AttemptOutcome {
         }
     }
 
-    pub(crate) fn delivery_status(&self) -> &'static str {
+    pub(crate) fn delivery_status(&self) -> DeliveryStatus {
         match self {
-            AttemptOutcome::Delivered => "delivered",
-            AttemptOutcome::Retry { .. } => "pending",
-            AttemptOutcome::Dead => "dead",
+            AttemptOutcome::Delivered => DeliveryStatus::Delivered,
+            AttemptOutcome::Retry { .. } => DeliveryStatus::Pending,
+            AttemptOutcome::Dead => DeliveryStatus::Dead,
         }
     }
 
@@ -168,7 +169,8 @@ pub struct DeliveryRow {
     pub id: String,
     pub event_id: String,
     pub target: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: DeliveryStatus,
     pub attempts: i64,
     pub next_attempt_at: i64,
     pub last_status_code: Option<i64>,
@@ -200,8 +202,8 @@ pub struct EventSummary {
     pub event_type: String,
     pub received_at: i64,
     pub size: i64,
-    /// `pending`, `delivered`, `failed` (a delivery is dead) or `unrouted`.
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: EventStatus,
 }
 
 /// Filters of the admin events list; `None` means "any".
@@ -210,7 +212,7 @@ pub struct EventFilter {
     pub source: Option<String>,
     /// A SQL `LIKE` pattern (the admin API turns `*` globs into one).
     pub type_like: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<EventStatus>,
     pub since: Option<i64>,
     pub until: Option<i64>,
     /// Only events whose ID sorts before this one (the page cursor).
@@ -220,7 +222,7 @@ pub struct EventFilter {
 
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryFilter {
-    pub status: Option<String>,
+    pub status: Option<DeliveryStatus>,
     pub target: Option<String>,
     pub before: Option<String>,
     pub limit: i64,
@@ -304,7 +306,7 @@ pub struct LastError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RetryOutcome {
     Requeued,
-    NotDead(String),
+    NotDead(DeliveryStatus),
     NotFound,
 }
 

@@ -57,7 +57,7 @@ macro_rules! read_methods {
                 .bind(f.since)
                 .bind(f.until)
                 .bind(&f.before)
-                .bind(&f.status)
+                .bind(f.status.map(|s| s.as_str()))
                 .bind(f.limit)
                 .fetch_all(&self.reader)
                 .await?)
@@ -68,7 +68,7 @@ macro_rules! read_methods {
             f: &$crate::store::DeliveryFilter,
         ) -> $crate::store::Result<Vec<$crate::store::DeliveryRow>> {
             Ok(sqlx::query_as($crate::store::sql::LIST_DELIVERIES)
-                .bind(&f.status)
+                .bind(f.status.map(|s| s.as_str()))
                 .bind(&f.target)
                 .bind(&f.before)
                 .bind(f.limit)
@@ -147,7 +147,7 @@ macro_rules! read_methods {
                     .bind(f.since)
                     .bind(f.until)
                     .bind(&f.before)
-                    .bind(&f.status)
+                    .bind(f.status.map(|s| s.as_str()))
                     .bind(f.limit)
                     .bind(provider_event_id)
                     .fetch_all(&self.reader)

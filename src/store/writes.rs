@@ -124,7 +124,7 @@ macro_rules! write_ops {
                     q = q
                         .bind(&rec.delivery_id)
                         .bind(&rec.owner)
-                        .bind(rec.outcome.delivery_status())
+                        .bind(rec.outcome.delivery_status().as_str())
                         .bind(rec.outcome.next_attempt_at(rec.finished_at))
                         .bind(rec.status_code)
                         .bind(&rec.error)
@@ -209,7 +209,10 @@ macro_rules! write_ops {
                 .fetch_optional(&mut *conn)
                 .await?;
             Ok(match status {
-                Some(s) => RetryOutcome::NotDead(s),
+                Some(s) => RetryOutcome::NotDead(
+                    $crate::store::DeliveryStatus::try_from(s)
+                        .map_err($crate::store::Error::Internal)?,
+                ),
                 None => RetryOutcome::NotFound,
             })
         }

@@ -547,15 +547,9 @@ async fn retention_prunes_only_old_finished_events(backend: Backend) {
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
     app.dispatch_until("finished", || async {
-        let d = app.store.deliveries_of(&old_delivered).await.unwrap()[0]
-            .status
-            .clone();
-        let x = app.store.deliveries_of(&old_dead).await.unwrap()[0]
-            .status
-            .clone();
-        let r = app.store.deliveries_of(&recent).await.unwrap()[0]
-            .status
-            .clone();
+        let d = app.store.deliveries_of(&old_delivered).await.unwrap()[0].status;
+        let x = app.store.deliveries_of(&old_dead).await.unwrap()[0].status;
+        let r = app.store.deliveries_of(&recent).await.unwrap()[0].status;
         d == "delivered" && x == "dead" && r == "delivered"
     })
     .await;

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::helpers::*;
 
-async fn delivery_status(app: &TestApp, event_id: &str) -> Vec<String> {
+async fn delivery_status(app: &TestApp, event_id: &str) -> Vec<hookgate::store::DeliveryStatus> {
     app.store
         .deliveries_of(event_id)
         .await

@@ -408,7 +408,7 @@ async fn listen_prints_and_verifies(backend: Backend) {
         d.iter().all(|d| d.status != "pending")
     })
     .await;
-    let statuses: HashMap<String, String> = app
+    let statuses: HashMap<String, hookgate::store::DeliveryStatus> = app
         .store
         .deliveries_of(&event_id)
         .await
