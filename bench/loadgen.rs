@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::task::JoinHandle;
 
 /// How long one request may take before it counts as failed.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -147,6 +148,18 @@ impl Pool {
         self.wanted
     }
 
+    /// Waits for a run's connection tasks and takes back the connections
+    /// they still hold.
+    async fn gather(&mut self, tasks: Vec<JoinHandle<(Tally, Option<Conn>)>>) -> Vec<Tally> {
+        let mut tallies = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            let (tally, conn) = task.await.expect("load task");
+            tallies.push(tally);
+            self.conns.extend(conn);
+        }
+        tallies
+    }
+
     /// Replaces connections a previous run lost (broken, or abandoned at a
     /// deadline), so every run starts with the full count.
     async fn refill(&mut self) {
@@ -182,6 +195,16 @@ impl Conn {
             write: Vec::with_capacity(4096),
             closed: false,
         })
+    }
+
+    /// This connection if it can carry another request, else a new one
+    /// (`None`: the server refuses connections).
+    async fn renewed(self, addr: SocketAddr, force: bool) -> Option<Conn> {
+        if self.closed || force {
+            Conn::open(addr).await.ok()
+        } else {
+            Some(self)
+        }
     }
 
     /// Sends the load's next request and reads the whole answer; its status.
@@ -397,22 +420,15 @@ pub async fn closed_loop(
                 let done = Instant::now();
                 tally.answered(status, done - sent, done);
                 // A timed-out exchange leaves the connection mid-answer.
-                if conn.closed || done - sent >= REQUEST_TIMEOUT {
-                    match Conn::open(addr).await {
-                        Ok(fresh) => conn = fresh,
-                        Err(_) => return (tally, None),
-                    }
+                match conn.renewed(addr, done - sent >= REQUEST_TIMEOUT).await {
+                    Some(usable) => conn = usable,
+                    None => return (tally, None),
                 }
             }
             (tally, Some(conn))
         }));
     }
-    let mut tallies = Vec::new();
-    for task in tasks {
-        let (tally, conn) = task.await.expect("load task");
-        tallies.push(tally);
-        pool.conns.extend(conn);
-    }
+    let tallies = pool.gather(tasks).await;
     Outcome::merge(tallies, started, 0)
 }
 
@@ -457,22 +473,15 @@ pub async fn paced(pool: &mut Pool, load: &Load, rate: f64, duration: Duration) 
                     };
                 let done = Instant::now();
                 tally.answered(status, done - origin, done);
-                if conn.closed {
-                    match Conn::open(addr).await {
-                        Ok(fresh) => conn = fresh,
-                        Err(_) => return (tally, None),
-                    }
+                match conn.renewed(addr, false).await {
+                    Some(usable) => conn = usable,
+                    None => return (tally, None),
                 }
             }
             (tally, Some(conn))
         }));
     }
-    let mut tallies = Vec::new();
-    for task in tasks {
-        let (tally, conn) = task.await.expect("load task");
-        tallies.push(tally);
-        pool.conns.extend(conn);
-    }
+    let tallies = pool.gather(tasks).await;
     let answered: u64 = tallies
         .iter()
         .map(|t| t.ok + t.failed.values().sum::<u64>())

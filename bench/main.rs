@@ -211,13 +211,17 @@ async fn run(args: Args) -> Result<bool, String> {
     let run_id: u32 = rand::random();
     let started = SystemTime::now();
     let mut machine = Machine::read().await;
-    let (commit, dirty) = git_head(&root);
+    let Git {
+        commit,
+        code_commit,
+        dirty,
+    } = git_head(&root);
 
     println!(
-        "hookgate bench ({} mode), binary {} at commit {commit}{}",
+        "hookgate bench ({} mode), binary {} at commit {commit}{} (src/ and migrations/ last changed in {code_commit})",
         if plan.quick { "quick" } else { "full" },
         bin.display(),
-        if dirty { " (uncommitted changes)" } else { "" }
+        if dirty { " with uncommitted changes" } else { "" }
     );
     println!(
         "machine: {} CPUs ({}), {} MiB, kernel {}, load average {}",
@@ -313,6 +317,7 @@ async fn run(args: Args) -> Result<bool, String> {
         started: httpdate::fmt_http_date(started),
         finished: httpdate::fmt_http_date(SystemTime::now()),
         commit,
+        code_commit,
         dirty,
         binary: bench.bin.display().to_string(),
         machine,
@@ -363,6 +368,22 @@ struct Snapshot {
     sink: SinkCount,
 }
 
+/// A hookgate started for one scenario on a fresh database.
+struct Running {
+    db: Db,
+    gateway: Gateway,
+    /// Resident memory a second after start-up, MiB.
+    idle: f64,
+    rss: process::RssSampler,
+}
+
+impl Running {
+    async fn stop(self) -> Result<(), String> {
+        drop(self.rss);
+        self.gateway.stop().await
+    }
+}
+
 /// A database made for one scenario.
 struct Db {
     url: String,
@@ -400,6 +421,28 @@ impl Bench {
             },
         )
         .await
+    }
+
+    /// A fresh database and a hookgate on it, idle memory read, memory
+    /// sampling started.
+    async fn launch(
+        &self,
+        backend: Backend,
+        dbs: &mut Databases,
+        scenario: &str,
+        role: Role,
+        targets: [String; 2],
+    ) -> Result<Running, String> {
+        let db = dbs.fresh(scenario).await?;
+        let gateway = self.start(backend, scenario, &db, role, targets).await?;
+        let idle = Self::idle_rss(&gateway).await;
+        let rss = gateway.rss_sampler();
+        Ok(Running {
+            db,
+            gateway,
+            idle,
+            rss,
+        })
     }
 
     async fn snapshot(&self, gateway: &Gateway, db: &Db) -> Result<Snapshot, String> {
@@ -626,18 +669,16 @@ impl Bench {
     /// Ingest alone (`--no-dispatcher`): closed loop at each connection
     /// count, then paced at the offered rate.
     async fn ingest(&mut self, backend: Backend, dbs: &mut Databases) -> Result<(), String> {
-        let db = dbs.fresh("ingest").await?;
-        let gateway = self
-            .start(
+        let run = self
+            .launch(
                 backend,
+                dbs,
                 "ingest",
-                &db,
                 Role::IngestOnly,
                 self.sink_targets(),
             )
             .await?;
-        let idle = Self::idle_rss(&gateway).await;
-        let rss = gateway.rss_sampler();
+        let (db, gateway, idle, rss) = (&run.db, &run.gateway, run.idle, &run.rss);
         for connections in self.plan.concurrency.clone() {
             let mut pool = Pool::connect(gateway.addr, connections).await?;
             // The ceiling right beside the ingest window, on the same process
@@ -649,10 +690,10 @@ impl Bench {
                     .rate();
             loadgen::closed_loop(&mut pool, &self.load, secs(self.plan.warmup_s), None).await;
             rss.reset();
-            let before = self.snapshot(&gateway, &db).await?;
+            let before = self.snapshot(gateway, db).await?;
             let outcome =
                 loadgen::closed_loop(&mut pool, &self.load, secs(self.plan.window_s), None).await;
-            let after = self.snapshot(&gateway, &db).await?;
+            let after = self.snapshot(gateway, db).await?;
             let mut row = Row::new(
                 Kind::IngestClosed,
                 "ingest alone",
@@ -667,20 +708,12 @@ impl Bench {
             self.push(row);
         }
         let row = self
-            .paced_window(
-                &gateway,
-                &db,
-                Kind::IngestPaced,
-                "ingest alone",
-                backend,
-                &rss,
-            )
+            .paced_window(gateway, db, Kind::IngestPaced, "ingest alone", backend, rss)
             .await?;
         let mut row = row;
         row.rss_idle_mib = Some(idle);
         self.push(row);
-        drop(rss);
-        gateway.stop().await
+        run.stop().await
     }
 
     /// A paced window at the plan's rate after a warm-up at the same rate.
@@ -825,42 +858,37 @@ impl Bench {
 
     /// Ingest and dispatch in one process, paced at the plan's rate.
     async fn paced(&mut self, backend: Backend, dbs: &mut Databases) -> Result<(), String> {
-        let db = dbs.fresh("paced").await?;
-        let gateway = self
-            .start(backend, "paced", &db, Role::All, self.sink_targets())
+        let run = self
+            .launch(backend, dbs, "paced", Role::All, self.sink_targets())
             .await?;
-        let idle = Self::idle_rss(&gateway).await;
-        let rss = gateway.rss_sampler();
+        let (db, gateway, idle, rss) = (&run.db, &run.gateway, run.idle, &run.rss);
         let mut row = self
             .paced_window(
-                &gateway,
-                &db,
+                gateway,
+                db,
                 Kind::DispatchPaced,
                 "ingest + dispatch",
                 backend,
-                &rss,
+                rss,
             )
             .await?;
         row.rss_idle_mib = Some(idle);
         self.push(row);
-        drop(rss);
-        gateway.stop().await
+        run.stop().await
     }
 
     /// Ingest and dispatch in one process, closed loop for the sustained
     /// length, with the backlog sampled every second.
     async fn sustained(&mut self, backend: Backend, dbs: &mut Databases) -> Result<(), String> {
-        let db = dbs.fresh("sustained").await?;
-        let gateway = self
-            .start(backend, "sustained", &db, Role::All, self.sink_targets())
+        let run = self
+            .launch(backend, dbs, "sustained", Role::All, self.sink_targets())
             .await?;
-        let idle = Self::idle_rss(&gateway).await;
-        let rss = gateway.rss_sampler();
+        let (db, gateway, idle, rss) = (&run.db, &run.gateway, run.idle, &run.rss);
         let connections = self.plan.sustained_connections;
         let mut pool = Pool::connect(gateway.addr, connections).await?;
         loadgen::closed_loop(&mut pool, &self.load, secs(self.plan.warmup_s), None).await;
         rss.reset();
-        let before = self.snapshot(&gateway, &db).await?;
+        let before = self.snapshot(gateway, db).await?;
         let load = loadgen::closed_loop(&mut pool, &self.load, secs(self.plan.sustained_s), None);
         let samples = async {
             let mut samples = Vec::new();
@@ -874,7 +902,7 @@ impl Bench {
             samples
         };
         let (outcome, samples) = tokio::join!(load, samples);
-        let after = self.snapshot(&gateway, &db).await?;
+        let after = self.snapshot(gateway, db).await?;
         let mut row = Row::new(
             Kind::Sustained,
             "ingest + dispatch",
@@ -898,22 +926,21 @@ impl Bench {
             backend.name()
         ));
         self.push(row);
-        drop(rss);
-        gateway.stop().await
+        run.stop().await
     }
 
     /// Resident memory while deliveries pile up because both targets refuse
     /// connections: ingest the plan's events, then keep running a while.
     async fn targets_down(&mut self, backend: Backend, dbs: &mut Databases) -> Result<(), String> {
-        let db = dbs.fresh("down").await?;
         let dead = process::free_port()?;
         let targets = process::TARGETS.map(|t| format!("http://127.0.0.1:{dead}/{t}"));
-        let gateway = self.start(backend, "down", &db, Role::All, targets).await?;
-        let idle = Self::idle_rss(&gateway).await;
-        let rss = gateway.rss_sampler();
+        let run = self
+            .launch(backend, dbs, "down", Role::All, targets)
+            .await?;
+        let (db, gateway, idle, rss) = (&run.db, &run.gateway, run.idle, &run.rss);
         let connections = self.plan.sustained_connections;
         let mut pool = Pool::connect(gateway.addr, connections).await?;
-        let before = self.snapshot(&gateway, &db).await?;
+        let before = self.snapshot(gateway, db).await?;
         let outcome = loadgen::closed_loop(
             &mut pool,
             &self.load,
@@ -923,7 +950,7 @@ impl Bench {
         .await;
         drop(pool);
         tokio::time::sleep(secs(self.plan.down_hold_s)).await;
-        let after = self.snapshot(&gateway, &db).await?;
+        let after = self.snapshot(gateway, db).await?;
         let mut row = Row::new(
             Kind::TargetDown,
             "targets down",
@@ -943,8 +970,7 @@ impl Bench {
         row.rss_idle_mib = Some(idle);
         row.rss_peak_mib = Some(mib(rss.peak_kib()));
         self.push(row);
-        drop(rss);
-        gateway.stop().await
+        run.stop().await
     }
 }
 
@@ -1108,7 +1134,14 @@ fn check_binary(bin: &Path, root: &Path, allow_stale: bool) -> Result<(), String
     }
 }
 
-fn git_head(root: &Path) -> (String, bool) {
+/// Where the measured code stands in git.
+struct Git {
+    commit: String,
+    code_commit: String,
+    dirty: bool,
+}
+
+fn git_head(root: &Path) -> Git {
     let git = |args: &[&str]| {
         std::process::Command::new("git")
             .arg("-C")
@@ -1119,10 +1152,22 @@ fn git_head(root: &Path) -> (String, bool) {
             .filter(|o| o.status.success())
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
     };
-    let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into());
-    let dirty =
-        git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
-    (commit, dirty)
+    let unknown = || "unknown".to_string();
+    Git {
+        commit: git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(unknown),
+        code_commit: git(&[
+            "log",
+            "-1",
+            "--format=%h",
+            "--abbrev=12",
+            "--",
+            "src",
+            "migrations",
+        ])
+        .unwrap_or_else(unknown),
+        dirty: git(&["status", "--porcelain", "--untracked-files=no"])
+            .is_some_and(|s| !s.is_empty()),
+    }
 }
 
 fn loadavg() -> String {
@@ -1206,6 +1251,8 @@ struct Report {
     started: String,
     finished: String,
     commit: String,
+    /// The last commit that changed what the binary is built from.
+    code_commit: String,
     dirty: bool,
     binary: String,
     machine: Machine,
