@@ -488,3 +488,71 @@ pub async fn paced(pool: &mut Pool, load: &Load, rate: f64, duration: Duration) 
         .sum();
     Outcome::merge(tallies, started, total.saturating_sub(answered))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn response_heads_give_status_length_and_close() {
+        let head = parse_head(
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 42\r\n\r\n",
+        )
+        .unwrap();
+        assert_eq!(
+            (head.status, head.content_length, head.close),
+            (200, 42, false)
+        );
+        let head = parse_head(
+            b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 5\r\n\r\n",
+        )
+        .unwrap();
+        assert_eq!(
+            (head.status, head.content_length, head.close),
+            (503, 0, true)
+        );
+        assert!(parse_head(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n").is_err());
+        assert!(parse_head(b"garbage\r\n\r\n").is_err());
+    }
+
+    #[test]
+    fn gitlab_requests_are_complete_signed_and_unique() {
+        let events = GitlabEvents::new("/ingest/gitlab", "tok", 7);
+        let (mut first, mut second) = (Vec::new(), Vec::new());
+        events.write_request(b"Host: h\r\n", &mut first);
+        events.write_request(b"Host: h\r\n", &mut second);
+        let text = String::from_utf8(first).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("POST /ingest/gitlab HTTP/1.1\r\nHost: h\r\n"));
+        assert!(head.contains("X-Gitlab-Token: tok\r\n"));
+        assert!(head.contains(&format!("Content-Length: {}\r\n", body.len())));
+        assert_eq!(body.len(), events.body_len());
+        assert!(serde_json::from_str::<serde_json::Value>(body).is_ok());
+        let id = |text: &str| {
+            let line = text
+                .lines()
+                .find(|l| l.starts_with("Idempotency-Key: "))
+                .unwrap();
+            line.to_string()
+        };
+        let second = String::from_utf8(second).unwrap();
+        assert_ne!(id(&text), id(&second));
+        assert!(text.contains(&id(&text).replace("Idempotency-Key", "X-Gitlab-Event-UUID")));
+    }
+
+    #[test]
+    fn unanswered_requests_sit_at_the_top_of_the_percentiles() {
+        let started = Instant::now();
+        let mut tally = Tally::new(started);
+        for ms in 1..=98 {
+            tally.answered(Ok(200), Duration::from_millis(ms), started);
+        }
+        tally.answered(Ok(503), Duration::from_millis(1), started);
+        let outcome = Outcome::merge(vec![tally], started, 2);
+        assert_eq!(outcome.ok, 98);
+        assert_eq!(outcome.failures(), 1);
+        assert_eq!(outcome.percentile_ms(0.50), Some(50.0));
+        assert_eq!(outcome.percentile_ms(0.98), Some(98.0));
+        assert_eq!(outcome.percentile_ms(0.99), Some(f64::INFINITY));
+    }
+}

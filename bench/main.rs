@@ -553,11 +553,7 @@ impl Bench {
         let (start, end) = (before.metrics.pending, after.metrics.pending);
         row.backlog_start = Some(start);
         row.backlog_end = Some(end);
-        // Flat: what is left is no more than the deliveries in flight and
-        // just committed, not a share of the window's work.
-        let needed = 2 * row.accepted.unwrap_or(0);
-        let slack = (needed / 50).max(256);
-        row.backlog_grew = Some(end > start + slack);
+        row.backlog_grew = Some(report::backlog_grew(start, end, row.accepted.unwrap_or(0)));
     }
 
     fn push(&mut self, mut row: Row) {

@@ -408,3 +408,45 @@ pub fn postgres_cpu_between(before: &[(u32, Duration)], after: &[(u32, Duration)
         })
         .sum()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_are_summed_over_targets() {
+        let text = "\
+# TYPE hookgate_ingest_requests_total counter
+hookgate_ingest_requests_total{source=\"gitlab\",outcome=\"accepted\"} 58439
+hookgate_ingest_requests_total{source=\"gitlab\",outcome=\"unavailable\"} 3
+hookgate_ingest_requests_total{source=\"gitlab\",outcome=\"unauthorized\"} 7
+# TYPE hookgate_outbox_pending gauge
+hookgate_outbox_pending{target=\"sink-a\"} 120
+hookgate_outbox_pending{target=\"sink-b\"} 80
+hookgate_deliveries_total{target=\"sink-a\",outcome=\"delivered\"} 10
+hookgate_deliveries_total{target=\"sink-b\",outcome=\"delivered\"} 12
+hookgate_deliveries_total{target=\"sink-b\",outcome=\"retry\"} 5
+hookgate_outbox_oldest_pending_seconds{target=\"sink-a\"} 1.5
+";
+        let m = Metrics::parse(text);
+        assert_eq!(m.accepted, 58439);
+        assert_eq!(m.unavailable, 3);
+        assert_eq!(m.pending, 200);
+        assert_eq!(m.delivered, 22);
+    }
+
+    #[test]
+    fn stat_cpu_skips_a_command_name_with_spaces_and_parentheses() {
+        // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt
+        // majflt cmajflt utime stime ...
+        let stat = "42 (a (b) c) S 1 42 42 0 -1 4194304 10 0 0 0 250 50 0 0 20 0 3 0";
+        let cpu = stat_cpu(stat).unwrap();
+        assert_eq!(cpu, Duration::from_secs_f64(300.0 / clock_ticks() as f64));
+    }
+
+    #[test]
+    fn this_process_has_cpu_time_and_memory() {
+        assert!(rss_kib(std::process::id()).unwrap() > 0);
+        assert!(cpu_of(std::process::id()).is_some());
+    }
+}

@@ -4,6 +4,15 @@
 
 use serde::Serialize;
 
+/// Whether the pending deliveries rose over a window in which `accepted`
+/// events (two deliveries each) came in. Flat: what is left is no more than
+/// the deliveries in flight and just committed, not a share of the window's
+/// work.
+pub fn backlog_grew(start: u64, end: u64, accepted: u64) -> bool {
+    let slack = (2 * accepted / 50).max(256);
+    end > start + slack
+}
+
 /// Which kind of measurement a row is; decides its targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -325,4 +334,72 @@ pub fn details(rows: &[Row]) -> String {
 
 fn fmt_u(v: Option<u64>) -> String {
     v.map_or_else(|| "-".into(), |v| v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(kind: Kind, backend: &str) -> Row {
+        Row::new(kind, "scenario", backend, "load".into())
+    }
+
+    fn met(row: &Row, measure: &str) -> Option<bool> {
+        row.checks
+            .iter()
+            .find(|c| c.measure == measure)
+            .unwrap_or_else(|| panic!("no check {measure}"))
+            .met
+    }
+
+    #[test]
+    fn ingest_ratio_targets_differ_by_backend() {
+        let mut sqlite = row(Kind::IngestClosed, "sqlite");
+        sqlite.ratio_to_ceiling = Some(0.2);
+        sqlite.check_targets();
+        assert_eq!(met(&sqlite, "x ceiling"), Some(false));
+        let mut postgres = row(Kind::IngestClosed, "postgres");
+        postgres.ratio_to_ceiling = Some(0.2);
+        postgres.check_targets();
+        assert_eq!(met(&postgres, "x ceiling"), Some(true));
+    }
+
+    #[test]
+    fn an_unanswered_p99_misses_and_an_unmeasured_value_is_not_judged() {
+        let mut paced = row(Kind::IngestPaced, "sqlite");
+        paced.p99_ms = Some(f64::INFINITY);
+        paced.cpu_us_per_event = Some(59.0);
+        paced.check_targets();
+        assert_eq!(met(&paced, "p99 ms"), Some(false));
+        assert_eq!(met(&paced, "CPU us/event"), Some(true));
+        assert_eq!(met(&paced, "RSS peak MiB"), None);
+    }
+
+    #[test]
+    fn sustained_needs_rate_and_a_flat_backlog() {
+        let mut r = row(Kind::Sustained, "sqlite");
+        r.ev_per_s = Some(6_000.0);
+        r.backlog_grew = Some(true);
+        r.check_targets();
+        assert_eq!(met(&r, "ev/s"), Some(true));
+        assert_eq!(met(&r, "backlog flat"), Some(false));
+        assert!(table(&[r]).contains("backlog flat: NO"));
+    }
+
+    #[test]
+    fn backlog_growth_allows_for_work_in_flight() {
+        assert!(!backlog_grew(100, 356, 0));
+        assert!(backlog_grew(100, 357, 0));
+        // 10,000 events need 20,000 deliveries: 2 % of them may be pending.
+        assert!(!backlog_grew(0, 400, 10_000));
+        assert!(backlog_grew(0, 401, 10_000));
+    }
+
+    #[test]
+    fn numbers_print_grouped_and_unanswered() {
+        assert_eq!(grouped(Some(1234567.4)), "1,234,567");
+        assert_eq!(grouped(Some(999.0)), "999");
+        assert_eq!(num(Some(f64::INFINITY), 2), "unanswered");
+        assert_eq!(num(None, 2), "-");
+    }
 }
