@@ -1,0 +1,452 @@
+//! The hookgate under test: the real release binary as a child process with
+//! a configuration written for the scenario, read from the outside only:
+//! HTTP (`/healthz`, `/metrics`) and `/proc/<pid>` (CPU time, resident
+//! memory).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::process::{Child, Command};
+
+/// The one source every scenario sends to, and its GitLab token.
+pub const SOURCE: &str = "gitlab";
+pub const GITLAB_TOKEN: &str = "bench-gitlab-token";
+/// The two targets every event is routed to.
+pub const TARGETS: [&str; 2] = ["sink-a", "sink-b"];
+const TARGET_SIGNING_SECRET: &str = "whsec_YmVuY2gtdGFyZ2V0LXNpZ25pbmctc2VjcmV0";
+
+/// Which roles the process runs (`serve`, `--no-dispatcher`, `--no-ingest`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    All,
+    IngestOnly,
+    DispatchOnly,
+}
+
+pub struct Gateway {
+    child: Child,
+    pub pid: u32,
+    pub addr: SocketAddr,
+    log: PathBuf,
+    client: reqwest::Client,
+}
+
+/// What the scenario's configuration points at.
+pub struct Setup<'a> {
+    pub name: &'a str,
+    pub database_url: &'a str,
+    /// One URL per entry of [`TARGETS`].
+    pub target_urls: [String; 2],
+    pub role: Role,
+}
+
+impl Gateway {
+    /// Writes `<dir>/<name>.toml`, starts the binary with it (logs to
+    /// `<dir>/<name>.log`) and waits until `/healthz` answers.
+    pub async fn start(bin: &Path, dir: &Path, setup: &Setup<'_>) -> Result<Gateway, String> {
+        let port = free_port()?;
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let config = dir.join(format!("{}.toml", setup.name));
+        std::fs::write(&config, config_text(addr, setup))
+            .map_err(|e| format!("write {}: {e}", config.display()))?;
+        let log = dir.join(format!("{}.log", setup.name));
+        let log_file =
+            std::fs::File::create(&log).map_err(|e| format!("create {}: {e}", log.display()))?;
+        let mut command = Command::new(bin);
+        command.arg("serve").arg("-c").arg(&config);
+        match setup.role {
+            Role::All => {}
+            Role::IngestOnly => {
+                command.arg("--no-dispatcher");
+            }
+            Role::DispatchOnly => {
+                command.arg("--no-ingest");
+            }
+        }
+        // The file decides; overrides from the caller's shell would not.
+        for var in [
+            "HOOKGATE_CONFIG",
+            "HOOKGATE_DATABASE_URL",
+            "HOOKGATE_LISTEN",
+            "HOOKGATE_ADMIN_TOKEN",
+        ] {
+            command.env_remove(var);
+        }
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| format!("start {}: {e}", bin.display()))?;
+        let pid = child.id().ok_or("the gateway exited at once")?;
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let mut gateway = Gateway {
+            child,
+            pid,
+            addr,
+            log,
+            client,
+        };
+        gateway.wait_ready().await?;
+        Ok(gateway)
+    }
+
+    async fn wait_ready(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let url = format!("http://{}/healthz", self.addr);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!(
+                    "hookgate exited during start-up ({status}):\n{}",
+                    self.log_tail()
+                ));
+            }
+            if let Ok(r) = self.client.get(&url).send().await {
+                if r.status().is_success() {
+                    return Ok(());
+                }
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "hookgate did not answer /healthz within 60 s:\n{}",
+                    self.log_tail()
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The last lines of the process's log, for error messages.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+
+    /// User plus system CPU time the process has used so far.
+    pub fn cpu(&self) -> Duration {
+        cpu_of(self.pid).unwrap_or_default()
+    }
+
+    /// Resident memory now, in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        rss_kib(self.pid).unwrap_or(0)
+    }
+
+    /// Starts sampling resident memory every 50 ms, keeping the highest.
+    pub fn rss_sampler(&self) -> RssSampler {
+        RssSampler::start(self.pid)
+    }
+
+    pub async fn metrics(&self) -> Result<Metrics, String> {
+        let text = self
+            .client
+            .get(format!("http://{}/metrics", self.addr))
+            .send()
+            .await
+            .map_err(|e| format!("GET /metrics: {e}"))?
+            .text()
+            .await
+            .map_err(|e| format!("GET /metrics: {e}"))?;
+        Ok(Metrics::parse(&text))
+    }
+
+    /// SIGTERM, then waits for the drain (at most 60 s) before killing.
+    pub async fn stop(mut self) -> Result<(), String> {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .status();
+        match tokio::time::timeout(Duration::from_secs(60), self.child.wait()).await {
+            Ok(Ok(status)) if status.success() => Ok(()),
+            Ok(Ok(status)) => Err(format!("hookgate exited with {status}")),
+            Ok(Err(e)) => Err(format!("waiting for hookgate: {e}")),
+            Err(_) => {
+                let _ = self.child.kill().await;
+                Err("hookgate did not stop within 60 s of SIGTERM; killed".into())
+            }
+        }
+    }
+}
+
+fn config_text(addr: SocketAddr, setup: &Setup<'_>) -> String {
+    let mut text = format!(
+        r#"# Written by the benchmark for one scenario.
+[server]
+listen = "{addr}"
+
+[database]
+url = "{url}"
+
+[admin]
+token = "bench-admin-token"
+
+[[sources]]
+name = "{SOURCE}"
+provider = "gitlab"
+secrets = ["{GITLAB_TOKEN}"]
+"#,
+        url = setup.database_url,
+    );
+    for (name, url) in TARGETS.iter().zip(&setup.target_urls) {
+        text.push_str(&format!(
+            r#"
+[[targets]]
+name = "{name}"
+url = "{url}"
+signing_secret = "{TARGET_SIGNING_SECRET}"
+
+[[routes]]
+source = "{SOURCE}"
+target = "{name}"
+"#
+        ));
+    }
+    text
+}
+
+/// A port nothing listens on right now: bound, read and released. Also the
+/// address of a target that is down.
+pub fn free_port() -> Result<u16, String> {
+    let listener =
+        std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("find a port: {e}"))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| e.to_string())
+}
+
+/// The totals `/metrics` reports, summed over targets.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Metrics {
+    pub accepted: u64,
+    pub unavailable: u64,
+    pub pending: u64,
+    pub delivered: u64,
+}
+
+impl Metrics {
+    fn parse(text: &str) -> Metrics {
+        let mut m = Metrics::default();
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let Some((series, value)) = line.rsplit_once(' ') else {
+                continue;
+            };
+            let Ok(value) = value.parse::<f64>() else {
+                continue;
+            };
+            let value = value as u64;
+            if series.starts_with("hookgate_ingest_requests_total{") {
+                if series.contains("outcome=\"accepted\"") {
+                    m.accepted += value;
+                } else if series.contains("outcome=\"unavailable\"") {
+                    m.unavailable += value;
+                }
+            } else if series.starts_with("hookgate_outbox_pending{") {
+                m.pending += value;
+            } else if series.starts_with("hookgate_deliveries_total{")
+                && series.contains("outcome=\"delivered\"")
+            {
+                m.delivered += value;
+            }
+        }
+        m
+    }
+}
+
+/// Clock ticks per second of `/proc/<pid>/stat` times.
+fn clock_ticks() -> u64 {
+    static TICKS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse().ok())
+            .filter(|&t| t > 0)
+            .unwrap_or(100)
+    })
+}
+
+/// utime + stime of a process (all its threads), from `/proc/<pid>/stat`.
+pub fn cpu_of(pid: u32) -> Option<Duration> {
+    stat_cpu(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+}
+
+/// utime + stime from the text of a `stat` file (process or thread).
+fn stat_cpu(stat: &str) -> Option<Duration> {
+    // The command name may hold spaces and parentheses; fields after it do not.
+    let after = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // Fields 14 and 15 of stat(5), counted from the state (field 3) here.
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(Duration::from_secs_f64(
+        (utime + stime) as f64 / clock_ticks() as f64,
+    ))
+}
+
+/// The bench's own CPU time, to report what the load generator costs.
+pub fn own_cpu() -> Duration {
+    cpu_of(std::process::id()).unwrap_or_default()
+}
+
+/// CPU time of this process's thread of that name (the sink's), so the
+/// load generator's own cost can be told apart from the sink's.
+pub fn own_thread_cpu(name: &str) -> Duration {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Duration::ZERO;
+    };
+    tasks
+        .filter_map(|t| t.ok())
+        .find(|t| {
+            std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim_end() == name)
+        })
+        .and_then(|t| {
+            let stat = std::fs::read_to_string(t.path().join("stat")).ok()?;
+            stat_cpu(&stat)
+        })
+        .unwrap_or_default()
+}
+
+/// VmRSS of a process in KiB.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Samples a process's resident memory in the background and keeps the
+/// highest value since the last [`RssSampler::reset`].
+pub struct RssSampler {
+    peak: Arc<AtomicU64>,
+    pid: u32,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RssSampler {
+    fn start(pid: u32) -> RssSampler {
+        let peak = Arc::new(AtomicU64::new(rss_kib(pid).unwrap_or(0)));
+        let shared = peak.clone();
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(50));
+            loop {
+                tick.tick().await;
+                match rss_kib(pid) {
+                    Some(kib) => {
+                        shared.fetch_max(kib, Ordering::Relaxed);
+                    }
+                    None => return,
+                }
+            }
+        });
+        RssSampler { peak, pid, task }
+    }
+
+    /// Starts a new window at the current resident size.
+    pub fn reset(&self) {
+        self.peak
+            .store(rss_kib(self.pid).unwrap_or(0), Ordering::Relaxed);
+    }
+
+    /// The highest resident size seen in this window, in KiB (read once
+    /// more now, so a short window is not missed).
+    pub fn peak_kib(&self) -> u64 {
+        if let Some(now) = rss_kib(self.pid) {
+            self.peak.fetch_max(now, Ordering::Relaxed);
+        }
+        self.peak.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for RssSampler {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// CPU time of the Postgres backends serving one database, found by the
+/// process title Postgres gives them (`postgres: user db host(port) ...`).
+/// The shared background processes (WAL writer, checkpointer) are left out:
+/// other users of the server would be counted with them.
+pub fn postgres_backends(database: &str) -> Vec<(u32, Duration)> {
+    let needle = format!(" {database} ");
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
+                let title = String::from_utf8_lossy(&c);
+                title.starts_with("postgres: ") && title.contains(&needle)
+            })
+        })
+        .filter_map(|pid| Some((pid, cpu_of(pid)?)))
+        .collect()
+}
+
+/// CPU the backends used between two readings; a backend that appeared in
+/// between counts in full.
+pub fn postgres_cpu_between(before: &[(u32, Duration)], after: &[(u32, Duration)]) -> Duration {
+    after
+        .iter()
+        .map(|(pid, cpu)| {
+            let start = before
+                .iter()
+                .find(|(p, _)| p == pid)
+                .map_or(Duration::ZERO, |(_, c)| *c);
+            cpu.saturating_sub(start)
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_are_summed_over_targets() {
+        let text = "\
+# TYPE hookgate_ingest_requests_total counter
+hookgate_ingest_requests_total{source=\"gitlab\",outcome=\"accepted\"} 58439
+hookgate_ingest_requests_total{source=\"gitlab\",outcome=\"unavailable\"} 3
+hookgate_ingest_requests_total{source=\"gitlab\",outcome=\"unauthorized\"} 7
+# TYPE hookgate_outbox_pending gauge
+hookgate_outbox_pending{target=\"sink-a\"} 120
+hookgate_outbox_pending{target=\"sink-b\"} 80
+hookgate_deliveries_total{target=\"sink-a\",outcome=\"delivered\"} 10
+hookgate_deliveries_total{target=\"sink-b\",outcome=\"delivered\"} 12
+hookgate_deliveries_total{target=\"sink-b\",outcome=\"retry\"} 5
+hookgate_outbox_oldest_pending_seconds{target=\"sink-a\"} 1.5
+";
+        let m = Metrics::parse(text);
+        assert_eq!(m.accepted, 58439);
+        assert_eq!(m.unavailable, 3);
+        assert_eq!(m.pending, 200);
+        assert_eq!(m.delivered, 22);
+    }
+
+    #[test]
+    fn stat_cpu_skips_a_command_name_with_spaces_and_parentheses() {
+        // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt
+        // majflt cmajflt utime stime ...
+        let stat = "42 (a (b) c) S 1 42 42 0 -1 4194304 10 0 0 0 250 50 0 0 20 0 3 0";
+        let cpu = stat_cpu(stat).unwrap();
+        assert_eq!(cpu, Duration::from_secs_f64(300.0 / clock_ticks() as f64));
+    }
+
+    #[test]
+    fn this_process_has_cpu_time_and_memory() {
+        assert!(rss_kib(std::process::id()).unwrap() > 0);
+        assert!(cpu_of(std::process::id()).is_some());
+    }
+}
