@@ -24,7 +24,7 @@ use crate::config::DatabaseConfig;
 use crate::ids::{now_ms, DeliveryId};
 
 pub(crate) mod ops {
-    super::super::writes::write_ops!(sqlx::PgConnection);
+    super::super::writes::write_ops!(sqlx::PgConnection, crate::store::sql::Params::Numbered);
 }
 
 /// Most events committed in one ingest transaction.

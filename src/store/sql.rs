@@ -12,13 +12,26 @@ use std::sync::OnceLock;
 pub const CHUNK_MAX: usize = 64;
 const SIZES: usize = CHUNK_MAX.trailing_zeros() as usize + 1;
 
-/// A multi-row statement: `head`, then `rows` tuples of `cols` placeholders,
-/// then `tail`, with its text cached per power-of-two row count.
+/// How a backend's multi-row statements spell their parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Params {
+    /// `$1, $2, ...` (Postgres).
+    Numbered,
+    /// `?, ?, ...` in order (SQLite): SQLite finds a named parameter by a
+    /// linear scan, and sqlx asks for every parameter's name, which makes a
+    /// statement of n numbered parameters cost O(n^2) to bind.
+    Anonymous,
+}
+
+/// A multi-row statement: `head`, then `rows` tuples of `cols` parameters,
+/// then `tail`, with its text cached per power-of-two row count. Every
+/// parameter appears once, in order, so both spellings bind alike.
 pub struct Multi {
     head: &'static str,
     cols: usize,
     tail: &'static str,
-    texts: [OnceLock<String>; SIZES],
+    numbered: [OnceLock<String>; SIZES],
+    anonymous: [OnceLock<String>; SIZES],
 }
 
 impl Multi {
@@ -27,16 +40,24 @@ impl Multi {
             head,
             cols,
             tail,
-            texts: [const { OnceLock::new() }; SIZES],
+            numbered: [const { OnceLock::new() }; SIZES],
+            anonymous: [const { OnceLock::new() }; SIZES],
         }
     }
 
     /// The statement for `rows` rows (a power of two up to [`CHUNK_MAX`]).
-    pub fn text(&self, rows: usize) -> &str {
+    pub fn text(&self, rows: usize, params: Params) -> &str {
         debug_assert!(rows.is_power_of_two() && rows <= CHUNK_MAX);
-        self.texts[rows.trailing_zeros() as usize].get_or_init(|| {
+        let cache = match params {
+            Params::Numbered => &self.numbered,
+            Params::Anonymous => &self.anonymous,
+        };
+        cache[rows.trailing_zeros() as usize].get_or_init(|| {
             let tuples: Vec<String> = (0..rows)
-                .map(|r| placeholders(1 + r * self.cols, self.cols))
+                .map(|r| match params {
+                    Params::Numbered => placeholders(1 + r * self.cols, self.cols),
+                    Params::Anonymous => format!("({})", vec!["?"; self.cols].join(", ")),
+                })
                 .collect();
             format!("{}{}{}", self.head, tuples.join(", "), self.tail)
         })
@@ -249,13 +270,19 @@ mod tests {
 
     #[test]
     fn multi_row_text_has_one_tuple_per_row() {
-        let text = INSERT_ATTEMPTS.text(4);
+        let text = INSERT_ATTEMPTS.text(4, Params::Numbered);
         assert!(
             text.ends_with("($25, $26, $27, $28, $29, $30, $31, $32)"),
             "{text}"
         );
         assert_eq!(text.matches('(').count(), 1 + 4);
         // Cached: the same text each time.
-        assert!(std::ptr::eq(text, INSERT_ATTEMPTS.text(4)));
+        assert!(std::ptr::eq(
+            text,
+            INSERT_ATTEMPTS.text(4, Params::Numbered)
+        ));
+        let anonymous = INSERT_ATTEMPTS.text(4, Params::Anonymous);
+        assert_eq!(anonymous.matches('?').count(), 4 * 8);
+        assert!(!anonymous.contains('$'), "{anonymous}");
     }
 }

@@ -1,13 +1,17 @@
 //! Write operations shared by both backends, each run on one connection
 //! inside a transaction its caller opened (and commits or abandons).
 //!
-//! `write_ops!(ConnectionType)` expands into free functions taking
-//! `&mut ConnectionType`. None of them begins, commits or rolls back: on
+//! `write_ops!(ConnectionType, Params)` expands into free functions taking
+//! `&mut ConnectionType`, spelling multi-row parameters as that backend
+//! binds them fastest. None of them begins, commits or rolls back: on
 //! SQLite the writer task batches many of them into one `BEGIN IMMEDIATE` ..
 //! `COMMIT`, on Postgres [`super::postgres`] wraps them the same way.
 
 macro_rules! write_ops {
-    ($conn:ty) => {
+    ($conn:ty, $params:expr) => {
+        /// How this backend spells multi-row parameters.
+        const PARAMS: $crate::store::sql::Params = $params;
+
         use $crate::store::{sql, AttemptRecord, IngestOutcome, NewEvent, Result, RetryOutcome};
 
         /// Several events: each gets its own outcome, exactly as if ingested
@@ -20,7 +24,8 @@ macro_rules! write_ops {
         ) -> Result<Vec<IngestOutcome>> {
             let mut inserted = std::collections::HashSet::with_capacity(events.len());
             for chunk in sql::chunks(events) {
-                let mut q = sqlx::query_scalar::<_, String>(sql::INSERT_EVENTS.text(chunk.len()));
+                let mut q =
+                    sqlx::query_scalar::<_, String>(sql::INSERT_EVENTS.text(chunk.len(), PARAMS));
                 for event in chunk {
                     q = q
                         .bind(event.id.as_str())
@@ -66,7 +71,7 @@ macro_rules! write_ops {
             rows: &[(&str, &str, &str, i64)],
         ) -> Result<()> {
             for chunk in sql::chunks(rows) {
-                let mut q = sqlx::query(sql::INSERT_DELIVERIES.text(chunk.len()));
+                let mut q = sqlx::query(sql::INSERT_DELIVERIES.text(chunk.len(), PARAMS));
                 for (id, event_id, target, at) in chunk {
                     q = q.bind(*id).bind(*event_id).bind(*target).bind(*at);
                 }
@@ -118,7 +123,7 @@ macro_rules! write_ops {
             let mut updated = std::collections::HashSet::with_capacity(records.len());
             for chunk in sql::chunks(records) {
                 let mut q = sqlx::query_scalar::<_, $crate::ids::DeliveryId>(
-                    sql::RECORD_DELIVERIES.text(chunk.len()),
+                    sql::RECORD_DELIVERIES.text(chunk.len(), PARAMS),
                 );
                 for rec in chunk {
                     q = q
@@ -137,7 +142,7 @@ macro_rules! write_ops {
                 .filter(|r| updated.contains(&r.delivery_id))
                 .collect();
             for chunk in sql::chunks(&kept) {
-                let mut q = sqlx::query(sql::INSERT_ATTEMPTS.text(chunk.len()));
+                let mut q = sqlx::query(sql::INSERT_ATTEMPTS.text(chunk.len(), PARAMS));
                 for rec in chunk {
                     q = q
                         .bind(&rec.delivery_id)

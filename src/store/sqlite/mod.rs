@@ -29,7 +29,7 @@ pub mod writer;
 use writer::{ClaimJob, Health, Job};
 
 pub(crate) mod ops {
-    super::super::writes::write_ops!(sqlx::SqliteConnection);
+    super::super::writes::write_ops!(sqlx::SqliteConnection, crate::store::sql::Params::Anonymous);
 }
 
 pub struct SqliteStore {
