@@ -9,9 +9,9 @@
 //!   target in one transaction, where the unique (source, provider event ID)
 //!   index makes the idempotency check atomic; only then is 200 answered.
 //! - **Outbox path.** [`dispatch::Dispatcher`] leases due deliveries
-//!   ([`store::Store::claim`]), POSTs each to its target with no transaction
+//!   ([`store::Store::claim_many`]), POSTs each to its target with no transaction
 //!   open ([`dispatch::send`]), and records the attempt
-//!   ([`store::Store::record`]), retrying with backoff ([`dispatch::retry`])
+//!   ([`store::Store::record_many`]), retrying with backoff ([`dispatch::retry`])
 //!   until success or `dead`.
 //! - **Operators.** [`admin`] is the `/admin/v1` JSON API (events, deliveries,
 //!   replay, retry, cancel, conflicts, stats) with its OpenAPI document; [`retention`]

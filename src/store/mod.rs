@@ -6,7 +6,7 @@
 //!   transaction; the unique index on (source, provider_event_id) is the
 //!   atomic check-and-reserve of the idempotency key. Concurrent requests are
 //!   group-committed, each answered only after the commit that holds it.
-//! - [`Store::claim`] / [`Store::record`]: the dispatcher leases due
+//! - [`Store::claim_many`] / [`Store::record_many`]: the dispatcher leases due
 //!   deliveries in one short statement, sends with no transaction open, then
 //!   records the attempt only if it still holds the lease.
 //!
@@ -72,11 +72,6 @@ impl Store {
         both!(self, s => s.migrate().await)
     }
 
-    /// Whether the store answers a trivial query.
-    pub async fn ping(&self) -> Result<()> {
-        both!(self, s => s.ping().await)
-    }
-
     /// Whether the store can commit a write now (`/readyz`): a small write is
     /// committed, and on SQLite the writer's latest batch must have committed.
     pub async fn probe(&self) -> Result<()> {
@@ -97,27 +92,15 @@ impl Store {
         both!(self, s => s.ingest_batch(events).await)
     }
 
-    /// Leases up to `limit` due deliveries of one target.
-    pub async fn claim(&self, req: &ClaimRequest<'_>) -> Result<Vec<Claimed>> {
-        let mut leased = self.claim_many(std::slice::from_ref(req)).await?;
-        Ok(leased.pop().unwrap_or_default())
-    }
-
-    /// [`Store::claim`] for several targets in one transaction; answers in
-    /// the order of `requests`.
+    /// Leases up to `limit` due deliveries for each of several targets, in
+    /// one transaction; answers in the order of `requests`.
     pub async fn claim_many(&self, requests: &[ClaimRequest<'_>]) -> Result<Vec<Vec<Claimed>>> {
         both!(self, s => s.claim_many(requests).await)
     }
 
-    /// Records an attempt and its outcome; `false` when the lease was lost
-    /// (the delivery belongs to someone else now) and nothing was written.
-    pub async fn record(&self, rec: &AttemptRecord) -> Result<bool> {
-        let kept = self.record_many(std::slice::from_ref(rec)).await?;
-        Ok(kept.first().copied().unwrap_or(false))
-    }
-
-    /// [`Store::record`] for several attempts in one transaction; answers in
-    /// the order of `records`.
+    /// Records attempts and their outcomes in one transaction; for each, in
+    /// the order of `records`, `false` when its lease was lost (the delivery
+    /// belongs to someone else now) and nothing was written for it.
     pub async fn record_many(&self, records: &[AttemptRecord]) -> Result<Vec<bool>> {
         both!(self, s => s.record_many(records).await)
     }
@@ -176,11 +159,6 @@ impl Store {
     /// Puts one dead delivery back to pending with a fresh attempt budget.
     pub async fn retry_delivery(&self, delivery_id: &str, now: i64) -> Result<RetryOutcome> {
         both!(self, s => s.retry_delivery(delivery_id, now).await)
-    }
-
-    /// Puts every dead delivery (of one target, if named) back to pending.
-    pub async fn retry_dead(&self, target: Option<&str>, now: i64) -> Result<u64> {
-        both!(self, s => s.retry_dead(target, now).await)
     }
 
     /// [`Store::list_events`] narrowed to one provider event ID, answered

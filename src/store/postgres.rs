@@ -160,13 +160,6 @@ impl PostgresStore {
         .await
     }
 
-    pub async fn retry_dead(&self, target: Option<&str>, now: i64) -> Result<u64> {
-        in_tx(&self.reader, async |c| {
-            ops::retry_dead(c, target, now).await
-        })
-        .await
-    }
-
     pub async fn bulk_change(
         &self,
         change: BulkChange,

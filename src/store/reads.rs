@@ -6,11 +6,6 @@
 
 macro_rules! read_methods {
     () => {
-        pub async fn ping(&self) -> $crate::store::Result<()> {
-            sqlx::query("SELECT 1").execute(&self.reader).await?;
-            Ok(())
-        }
-
         pub async fn backlog(&self) -> $crate::store::Result<Vec<$crate::store::Backlog>> {
             Ok(sqlx::query_as($crate::store::sql::BACKLOG)
                 .fetch_all(&self.reader)

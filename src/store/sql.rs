@@ -187,9 +187,6 @@ pub const RETRY_ONE: &str = "UPDATE deliveries SET status = 'pending', attempts 
     next_attempt_at = $2, locked_until = 0, lock_owner = NULL, updated_at = $2 \
     WHERE id = $1 AND status = 'dead'";
 pub const DELIVERY_STATUS: &str = "SELECT status FROM deliveries WHERE id = $1";
-pub const RETRY_DEAD: &str = "UPDATE deliveries SET status = 'pending', attempts = 0, \
-    next_attempt_at = $1, locked_until = 0, lock_owner = NULL, updated_at = $1 \
-    WHERE status = 'dead' AND (CAST($2 AS TEXT) IS NULL OR target = $2)";
 pub const SOURCE_COUNTS: &str = "SELECT source AS key, 'events' AS sub, COUNT(*) AS count \
     FROM events GROUP BY source UNION ALL \
     SELECT source AS key, 'conflicts' AS sub, COUNT(*) AS count FROM conflicts GROUP BY source";

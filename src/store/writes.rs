@@ -222,19 +222,6 @@ macro_rules! write_ops {
             })
         }
 
-        pub(crate) async fn retry_dead(
-            conn: &mut $conn,
-            target: Option<&str>,
-            now: i64,
-        ) -> Result<u64> {
-            Ok(sqlx::query(sql::RETRY_DEAD)
-                .bind(now)
-                .bind(target)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected())
-        }
-
         /// One statement: the match and the change are atomic, so a delivery
         /// changing state meanwhile is either in or out.
         pub(crate) async fn bulk_change(

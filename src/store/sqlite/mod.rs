@@ -199,11 +199,6 @@ impl SqliteStore {
             .await
     }
 
-    pub async fn retry_dead(&self, target: Option<&str>, now: i64) -> Result<u64> {
-        self.write(|r| Job::RetryDead(target.map(str::to_string), now, r))
-            .await
-    }
-
     pub async fn bulk_change(
         &self,
         change: BulkChange,

@@ -64,7 +64,6 @@ pub enum Job {
     Release(String, Vec<DeliveryId>, Reply<u64>),
     AddDeliveries(String, Vec<(DeliveryId, String)>, i64, Reply<()>),
     RetryDelivery(String, i64, Reply<RetryOutcome>),
-    RetryDead(Option<String>, i64, Reply<u64>),
     Bulk(BulkChange, DeliveryMatch, i64, Reply<u64>),
     Prune(i64, i64, Reply<u64>),
     Probe(i64, Reply<()>),
@@ -113,7 +112,7 @@ impl Job {
             Job::Ingest(_, r) => r.is_closed(),
             Job::Claim(_, r) => r.is_closed(),
             Job::Record(_, r) => r.is_closed(),
-            Job::Release(_, _, r) | Job::RetryDead(_, _, r) | Job::Prune(_, _, r) => r.is_closed(),
+            Job::Release(_, _, r) | Job::Prune(_, _, r) => r.is_closed(),
             Job::Bulk(_, _, _, r) => r.is_closed(),
             Job::AddDeliveries(_, _, _, r) | Job::Probe(_, r) => r.is_closed(),
             Job::RetryDelivery(_, _, r) => r.is_closed(),
@@ -126,9 +125,7 @@ impl Job {
             Job::Ingest(_, r) => drop(r.send(Err(e.clone()))),
             Job::Claim(_, r) => drop(r.send(Err(e.clone()))),
             Job::Record(_, r) => drop(r.send(Err(e.clone()))),
-            Job::Release(_, _, r) | Job::RetryDead(_, _, r) | Job::Prune(_, _, r) => {
-                drop(r.send(Err(e.clone())))
-            }
+            Job::Release(_, _, r) | Job::Prune(_, _, r) => drop(r.send(Err(e.clone()))),
             Job::Bulk(_, _, _, r) => drop(r.send(Err(e.clone()))),
             Job::AddDeliveries(_, _, _, r) | Job::Probe(_, r) => drop(r.send(Err(e.clone()))),
             Job::RetryDelivery(_, _, r) => drop(r.send(Err(e.clone()))),
@@ -363,11 +360,6 @@ async fn run_one(conn: &mut SqliteConnection, job: Job) -> Result<Answer> {
         Job::RetryDelivery(id, now, r) => {
             settle(r, ops::retry_delivery(conn, &id, now).await, Answer::Retry)
         }
-        Job::RetryDead(target, now, r) => settle(
-            r,
-            ops::retry_dead(conn, target.as_deref(), now).await,
-            Answer::Count,
-        ),
         Job::Bulk(change, m, now, r) => settle(
             r,
             ops::bulk_change(conn, change, &m, now).await,
