@@ -42,6 +42,7 @@ pub mod providers;
 pub mod replay;
 pub mod retention;
 pub mod server;
+pub mod shutdown;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -195,19 +195,14 @@ impl Dispatcher {
                 _ = tokio::time::sleep(Duration::from_millis(self.settings.poll_interval_ms)) => {}
             }
         }
-        tracker.close();
         let in_flight = tracker.len();
-        if tokio::time::timeout(self.grace, tracker.wait())
-            .await
-            .is_err()
-        {
+        crate::shutdown::drain(&tracker, self.grace, &abort, |in_flight| {
             tracing::warn!(
-                in_flight = tracker.len(),
+                in_flight,
                 "shutdown grace over; releasing unfinished deliveries"
             );
-            abort.cancel();
-            tracker.wait().await;
-        }
+        })
+        .await;
         tracing::info!(drained = in_flight, "dispatcher stopped");
     }
 
