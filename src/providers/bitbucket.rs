@@ -2,8 +2,9 @@
 //! body keyed with the webhook's secret. The event ID is `X-Request-UUID`,
 //! the type `X-Event-Key` (`repo:push`).
 
-use super::kit::{BodyHmac, Digest, Encoding, SignatureHeader};
+use super::kit::{BodyHmac, Encoding, SignatureHeader};
 use super::{json_body, required_header, Inbound, Keys, Rejection, Scheme, Verdict, Verified};
+use crate::crypto::Digest;
 
 #[derive(Debug)]
 pub struct Bitbucket;

@@ -2,8 +2,9 @@
 //! with the app's client secret. The event ID is the notification's `id`,
 //! the type its `topic` (`conversation.user.created`).
 
-use super::kit::{BodyHmac, Digest, Encoding, SignatureHeader};
+use super::kit::{BodyHmac, Encoding, SignatureHeader};
 use super::{json_body, required_json_str, Inbound, Keys, Rejection, Scheme, Verdict, Verified};
+use crate::crypto::Digest;
 
 #[derive(Debug)]
 pub struct Intercom;

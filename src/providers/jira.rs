@@ -3,11 +3,12 @@
 //! `X-Atlassian-Webhook-Identifier`, which Atlassian keeps across retries;
 //! the type is the body's `webhookEvent` (`jira:issue_created`).
 
-use super::kit::{BodyHmac, Digest, Encoding, SignatureHeader};
+use super::kit::{BodyHmac, Encoding, SignatureHeader};
 use super::{
     json_body, required_header, required_json_str, Inbound, Keys, Rejection, Scheme, Verdict,
     Verified,
 };
+use crate::crypto::Digest;
 
 #[derive(Debug)]
 pub struct Jira;

@@ -3,8 +3,9 @@
 //! key is the body's SHA-256 (a resend carries the same bytes). The type is
 //! `meta.event_name` (`order_created`).
 
-use super::kit::{body_sha256, BodyHmac, Digest, Encoding, SignatureHeader};
+use super::kit::{body_sha256, BodyHmac, Encoding, SignatureHeader};
 use super::{json_body, required_json_str, Inbound, Keys, Rejection, Scheme, Verdict, Verified};
+use crate::crypto::Digest;
 
 #[derive(Debug)]
 pub struct LemonSqueezy;

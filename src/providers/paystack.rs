@@ -2,8 +2,9 @@
 //! with the account's secret key. Paystack sends no event ID: the dedup key
 //! is the body's SHA-256. The type is the body's `event` (`charge.success`).
 
-use super::kit::{body_sha256, BodyHmac, Digest, Encoding, SignatureHeader};
+use super::kit::{body_sha256, BodyHmac, Encoding, SignatureHeader};
 use super::{json_body, required_json_str, Inbound, Keys, Rejection, Scheme, Verdict, Verified};
+use crate::crypto::Digest;
 
 #[derive(Debug)]
 pub struct Paystack;

@@ -2,11 +2,12 @@
 //! with the webhook secret. The event ID is `x-razorpay-event-id`, the type
 //! the body's `event` (`payment.captured`).
 
-use super::kit::{BodyHmac, Digest, Encoding, SignatureHeader};
+use super::kit::{BodyHmac, Encoding, SignatureHeader};
 use super::{
     json_body, required_header, required_json_str, Inbound, Keys, Rejection, Scheme, Verdict,
     Verified,
 };
+use crate::crypto::Digest;
 
 #[derive(Debug)]
 pub struct Razorpay;

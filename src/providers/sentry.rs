@@ -3,10 +3,11 @@
 //! event ID is the `Request-ID` header; the type is `Sentry-Hook-Resource`
 //! plus `.{action}` when the body has one (`issue.created`).
 
-use super::kit::{BodyHmac, Digest, Encoding, SignatureHeader};
+use super::kit::{BodyHmac, Encoding, SignatureHeader};
 use super::{
     json_body, json_str, required_header, Inbound, Keys, Rejection, Scheme, Verdict, Verified,
 };
+use crate::crypto::Digest;
 
 #[derive(Debug)]
 pub struct Sentry;

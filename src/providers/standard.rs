@@ -14,10 +14,12 @@ use base64::{engine::general_purpose::STANDARD as B64, Engine};
 
 use super::ed25519::{self, PrivateKey, PublicKeys};
 use super::{
-    bad_signature, check_timestamp, ct_eq, fresh_id, header, hmac_sha256, json_body,
-    required_json_str, Inbound, Keys, Rejection, Scheme, Verdict, Verified,
+    bad_signature, check_timestamp, header, json_body, required_json_str, Inbound, Keys, Rejection,
+    Scheme, Verdict, Verified,
 };
 use crate::config::{ConfigError, SourceConfig};
+use crate::crypto::{ct_eq, hmac_sha256};
+use crate::ids::fresh_id;
 
 /// The provider-specific source keys Standard Webhooks reads.
 pub const KEYS: &[&str] = &["public_keys", "signing_key"];

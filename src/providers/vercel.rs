@@ -2,8 +2,9 @@
 //! the webhook's secret. The event ID is the body's `id`, the type `type`
 //! (`deployment.succeeded`).
 
-use super::kit::{BodyHmac, Digest, Encoding, SignatureHeader};
+use super::kit::{BodyHmac, Encoding, SignatureHeader};
 use super::{json_body, required_json_str, Inbound, Keys, Rejection, Scheme, Verdict, Verified};
+use crate::crypto::Digest;
 
 #[derive(Debug)]
 pub struct Vercel;

@@ -7,11 +7,12 @@
 //! body `webhook_id=<n>`; that exact request is answered 200 and not stored,
 //! so the webhook can be activated. It proves nothing and stores nothing.
 
-use super::kit::{BodyHmac, Digest, Encoding, SignatureHeader};
+use super::kit::{BodyHmac, Encoding, SignatureHeader};
 use super::{
     header, json_body, required_header, Handshake, Inbound, Keys, Rejection, Scheme, Verdict,
     Verified,
 };
+use crate::crypto::Digest;
 
 #[derive(Debug)]
 pub struct Woocommerce;
