@@ -61,6 +61,7 @@ pub mod razorpay;
 pub mod sendgrid;
 pub mod sentry;
 pub mod shopify;
+pub mod signed_body;
 pub mod slack;
 pub mod sns;
 pub mod square;

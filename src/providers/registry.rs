@@ -102,12 +102,12 @@ pub const PROVIDERS: &[Registration] = &[
     Registration {
         name: "intercom",
         keys: &[],
-        build: |_, _| Ok(Arc::new(intercom::Intercom)),
+        build: |_, _| Ok(Arc::new(intercom::SCHEME)),
     },
     Registration {
         name: "typeform",
         keys: &[],
-        build: |_, _| Ok(Arc::new(typeform::Typeform)),
+        build: |_, _| Ok(Arc::new(typeform::SCHEME)),
     },
     Registration {
         name: "calendly",
@@ -117,37 +117,37 @@ pub const PROVIDERS: &[Registration] = &[
     Registration {
         name: "vercel",
         keys: &[],
-        build: |_, _| Ok(Arc::new(vercel::Vercel)),
+        build: |_, _| Ok(Arc::new(vercel::SCHEME)),
     },
     Registration {
         name: "sentry",
         keys: &[],
-        build: |_, _| Ok(Arc::new(sentry::Sentry)),
+        build: |_, _| Ok(Arc::new(sentry::SCHEME)),
     },
     Registration {
         name: "bitbucket",
         keys: &[],
-        build: |_, _| Ok(Arc::new(bitbucket::Bitbucket)),
+        build: |_, _| Ok(Arc::new(bitbucket::SCHEME)),
     },
     Registration {
         name: "jira",
         keys: &[],
-        build: |_, _| Ok(Arc::new(jira::Jira)),
+        build: |_, _| Ok(Arc::new(jira::SCHEME)),
     },
     Registration {
         name: "lemon-squeezy",
         keys: &[],
-        build: |_, _| Ok(Arc::new(lemon_squeezy::LemonSqueezy)),
+        build: |_, _| Ok(Arc::new(lemon_squeezy::SCHEME)),
     },
     Registration {
         name: "paystack",
         keys: &[],
-        build: |_, _| Ok(Arc::new(paystack::Paystack)),
+        build: |_, _| Ok(Arc::new(paystack::SCHEME)),
     },
     Registration {
         name: "razorpay",
         keys: &[],
-        build: |_, _| Ok(Arc::new(razorpay::Razorpay)),
+        build: |_, _| Ok(Arc::new(razorpay::SCHEME)),
     },
     Registration {
         name: "woocommerce",
