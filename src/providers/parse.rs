@@ -1,11 +1,46 @@
-//! The shared vocabulary of request parsing: headers as text (missing is
+//! The shared vocabulary of request parsing: the [`Inbound`] request a
+//! provider sees, headers as text (missing is
 //! 400, a missing signature header 401), timestamps against a tolerance,
 //! the body as a JSON object, string fields by JSON pointer and
 //! form-encoded pairs.
 
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Method, Uri};
 
 use super::Rejection;
+
+/// What a provider sees of an inbound request: the method, the path and
+/// query exactly as received, the headers and the raw body. Providers that
+/// sign the URL (Twilio, Square, HubSpot) combine the path's query with the
+/// source's `public_url`; GET handshakes (Dropbox, Microsoft Graph) read the
+/// query.
+#[derive(Debug, Clone, Copy)]
+pub struct Inbound<'a> {
+    pub method: &'a Method,
+    pub uri: &'a Uri,
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+}
+
+impl<'a> Inbound<'a> {
+    /// A `POST /` with these headers and body (tests and store-level callers).
+    pub fn post(headers: &'a HeaderMap, body: &'a [u8]) -> Inbound<'a> {
+        static ROOT: std::sync::OnceLock<Uri> = std::sync::OnceLock::new();
+        Inbound {
+            method: &Method::POST,
+            uri: ROOT.get_or_init(|| Uri::from_static("/")),
+            headers,
+            body,
+        }
+    }
+
+    /// A query parameter of the request URI, percent-decoded.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        form_pairs(self.uri.query()?.as_bytes())
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+    }
+}
 
 /// A header as text; `None` when absent or not valid text.
 pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
