@@ -86,7 +86,7 @@ async fn require_token(State(app): State<Arc<AppState>>, req: Request, next: Nex
         .and_then(|v| v.to_str().ok())
         .and_then(bearer_token);
     match given {
-        Some(g) if crate::providers::ct_eq(g.as_bytes(), token.expose().as_bytes()) => {
+        Some(g) if crate::crypto::ct_eq(g.as_bytes(), token.expose().as_bytes()) => {
             next.run(req).await
         }
         _ => ApiError::unauthorized("missing or wrong admin token (Authorization: Bearer <token>)")

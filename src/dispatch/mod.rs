@@ -27,6 +27,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::{Config, ConfigError, DispatcherConfig};
 use crate::ids::now_ms;
 use crate::store::{AttemptOutcome, AttemptRecord, ClaimRequest, Claimed, Store};
+use crate::time::UnixMs;
 
 pub mod retry;
 pub mod send;
@@ -240,7 +241,7 @@ impl Dispatcher {
         let this = &*self;
         let started_at = now_ms();
         let answer = tokio::select! {
-            answer = send::send(&this.client, &target.spec, &delivery, started_at / 1000) => answer,
+            answer = send::send(&this.client, &target.spec, &delivery, UnixMs::from_millis(started_at)) => answer,
             _ = abort.cancelled() => {
                 if let Err(e) = this.store.release(&owner, std::slice::from_ref(&delivery.delivery_id)).await {
                     tracing::warn!(delivery_id = %delivery.delivery_id, error = %e, "releasing lease failed; it will expire");

@@ -382,7 +382,7 @@ impl TestApp {
     ) -> Vec<(String, String)> {
         let cfg = self.config.source(source).expect("known source");
         let (provider, keys) = Provider::from_config(cfg, "test").unwrap();
-        let now = hookgate::ids::now_ms() / 1000;
+        let now = hookgate::time::UnixMs::now();
         let mut headers = provider.sign(keys.first().unwrap(), body, now);
         headers.push(("Content-Type".into(), "application/json".into()));
         headers.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
@@ -401,7 +401,7 @@ impl TestApp {
         }
         let (provider, keys) =
             Provider::from_config(self.config.source("stripe").unwrap(), "s").unwrap();
-        let now = hookgate::ids::now_ms() / 1000;
+        let now = hookgate::time::UnixMs::now();
         let Ok(hookgate::providers::Verdict::Event(verified)) = provider.verify(
             &keys,
             None,

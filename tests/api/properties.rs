@@ -9,12 +9,13 @@ use hookgate::config::SourceConfig;
 use hookgate::providers::{
     Inbound, Keys, Provider, Rejection, Verdict, MAX_EVENT_ID_BYTES, MAX_EVENT_TYPE_BYTES,
 };
+use hookgate::time::UnixMs;
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
 
 use crate::helpers::*;
 
-const NOW: i64 = 1_700_000_000;
+const NOW: UnixMs = UnixMs::from_secs(1_700_000_000);
 
 fn source(name: &str, provider: &str, secret: &str, extra: &str) -> (Provider, Keys) {
     let text =

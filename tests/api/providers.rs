@@ -58,7 +58,7 @@ fn tampered(body: &[u8]) -> Vec<u8> {
 
 async fn each_provider_stores_once_and_refuses_forgeries(backend: Backend) {
     let app = spawn_app(&backend, "").await;
-    let now = hookgate::ids::now_ms() / 1000;
+    let now = hookgate::time::UnixMs::now();
     let mut stored = 0;
     for (i, (source, _, _, _)) in MORE_SOURCES.iter().enumerate() {
         let path = format!("/ingest/{source}");
@@ -127,7 +127,7 @@ async fn each_provider_stores_once_and_refuses_forgeries(backend: Backend) {
 
 async fn a_stale_timestamp_is_refused_where_the_scheme_signs_one(backend: Backend) {
     let app = spawn_app(&backend, "").await;
-    let stale = hookgate::ids::now_ms() / 1000 - 3600;
+    let stale = hookgate::time::UnixMs::from_millis(hookgate::ids::now_ms() - 3_600_000);
     for source in ["paddle", "linear", "hubspot", "calendly", "mux"] {
         let (fixture, extra) = first_fixture(source);
         let (provider, keys) =

@@ -89,8 +89,9 @@ secrets = ["{GRAPH_CLIENT_STATE}"]
     )
 }
 
-/// `body` signed as source `name`'s provider would send it at `now`: the
-/// body (rewritten by providers that sign inside it) and the headers.
+/// `body` signed as source `name`'s provider would send it at `now` (Unix
+/// seconds, as the tests reckon): the body (rewritten by providers that
+/// sign inside it) and the headers.
 pub fn sign_at(
     app: &TestApp,
     name: &str,
@@ -99,7 +100,11 @@ pub fn sign_at(
 ) -> (Vec<u8>, Vec<(String, String)>) {
     let source = app.config.source(name).expect("known source");
     let (provider, keys) = Provider::from_config(source, "test").unwrap();
-    provider.prepare(keys.first().unwrap_or_default(), body, now)
+    provider.prepare(
+        keys.first().unwrap_or_default(),
+        body,
+        hookgate::time::UnixMs::from_secs(now),
+    )
 }
 
 pub fn now() -> i64 {
