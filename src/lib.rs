@@ -29,20 +29,24 @@
 #![forbid(unsafe_code)]
 
 pub mod admin;
+pub mod app;
 pub mod cli;
 pub mod client_ip;
 pub mod config;
 pub mod console;
 pub mod dispatch;
 pub mod error;
+pub mod health;
 pub mod ids;
 pub mod ingest;
 pub mod listen;
 pub mod providers;
 pub mod replay;
 pub mod retention;
+pub mod routes;
 pub mod server;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
 pub mod time;
+pub mod wiring;

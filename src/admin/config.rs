@@ -10,9 +10,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{NoParams, Params};
+use crate::app::AppState;
 use crate::error::ApiError;
 use crate::ids::now_ms;
-use crate::startup::AppState;
 use crate::time::format_ms;
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -17,9 +17,9 @@ use super::{
     known_source, known_target, like_pattern, optional_json, time_param, NoParams, Page,
     PageParams, Params,
 };
+use crate::app::AppState;
 use crate::error::ApiError;
 use crate::ids::{now_ms, DeliveryId, EventId};
-use crate::startup::AppState;
 use crate::store::{AttemptRow, DeliveryFilter, DeliveryMatch, DeliveryRow, RetryOutcome};
 use crate::time::format_ms;
 

@@ -19,9 +19,9 @@ use super::{
     known_source, known_target, like_pattern, optional_json, time_param, NoParams, Page,
     PageParams, Params,
 };
+use crate::app::AppState;
 use crate::error::ApiError;
 use crate::ids::{now_ms, ConflictId, DeliveryId, EventId};
-use crate::startup::AppState;
 use crate::store::{EventFilter, EventSummary};
 use crate::time::format_ms;
 
@@ -259,7 +259,7 @@ pub async fn replay(
             }
             named
         }
-        None => app.config.routed_targets(&event.source, &event.event_type),
+        None => app.routes.targets(&event.source, &event.event_type),
     };
     let now = now_ms();
     let deliveries: Vec<(DeliveryId, String)> = targets
