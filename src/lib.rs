@@ -32,6 +32,7 @@
 #![forbid(unsafe_code)]
 
 pub mod admin;
+pub mod app;
 pub mod cli;
 pub mod client_ip;
 pub mod config;
@@ -39,15 +40,18 @@ pub mod console;
 pub mod crypto;
 pub mod dispatch;
 pub mod error;
+pub mod health;
 pub mod ids;
 pub mod ingest;
 pub mod listen;
 pub mod providers;
 pub mod replay;
 pub mod retention;
+pub mod routes;
 pub mod server;
 pub mod shutdown;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
 pub mod time;
+pub mod wiring;

@@ -268,8 +268,16 @@ async fn competing_dispatchers_send_once(backend: Backend) {
     let stop = CancellationToken::new();
     let mut runs = Vec::new();
     for _ in 0..2 {
+        let wiring = app.wiring();
         let d = Arc::new(
-            Dispatcher::new(app.store.clone(), &app.config, Arc::new(Notify::new())).unwrap(),
+            Dispatcher::new(
+                app.store.clone(),
+                wiring.targets,
+                &wiring.config.dispatcher,
+                Duration::from_millis(wiring.config.server.shutdown_grace_ms),
+                Arc::new(Notify::new()),
+            )
+            .unwrap(),
         );
         runs.push(tokio::spawn(d.run(stop.clone())));
     }

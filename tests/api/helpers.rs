@@ -372,6 +372,12 @@ pub struct Reply {
 }
 
 impl TestApp {
+    /// The app's configuration built again into running parts, for tests
+    /// that drive a part (routing, another dispatcher) on their own.
+    pub fn wiring(&self) -> hookgate::wiring::Wiring {
+        hookgate::wiring::Wiring::build(self.config.clone()).expect("test config builds")
+    }
+
     /// Signature (and provider ID) headers for `body`, as the source's
     /// provider would send them now, plus `extra` headers.
     pub fn signed_headers(
@@ -410,7 +416,10 @@ impl TestApp {
         ) else {
             panic!("a verified event")
         };
-        let targets = self.config.routed_targets("stripe", verified.event_type());
+        let targets = self
+            .wiring()
+            .routes
+            .targets("stripe", verified.event_type());
         hookgate::store::NewEvent::from_verified(
             &verified,
             "stripe",
