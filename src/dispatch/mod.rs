@@ -31,6 +31,7 @@ use crate::time::UnixMs;
 
 pub mod retry;
 pub mod send;
+mod target_metrics;
 
 pub use send::TargetSpec;
 
@@ -39,6 +40,7 @@ struct Target {
     slots: Arc<Semaphore>,
     /// Free slots that make a refill worth a claim outside the poll sweep.
     refill_at: usize,
+    metrics: target_metrics::TargetMetrics,
 }
 
 /// A finished attempt waiting for the recorder, and where its answer goes.
@@ -78,6 +80,7 @@ impl Dispatcher {
                 Arc::new(Target {
                     slots: Arc::new(Semaphore::new(slots)),
                     refill_at: (slots / 4).clamp(1, settings.batch_size.max(1) as usize),
+                    metrics: target_metrics::TargetMetrics::new(&spec.name),
                     spec,
                 })
             })
@@ -279,16 +282,9 @@ impl Dispatcher {
                 next_attempt_at: finished_at + delay.as_millis() as i64,
             }
         };
-        let status_class = match answer.status {
-            Some(s) => format!("{}xx", s / 100),
-            None => "error".into(),
-        };
-        let name = target.spec.name.clone();
-        metrics::counter!("hookgate_delivery_attempts_total", "target" => name.clone(), "status_class" => status_class).increment(1);
-        metrics::histogram!("hookgate_delivery_duration_seconds", "target" => name.clone())
-            .record(answer.duration.as_secs_f64());
+        target.metrics.attempt(answer.status, answer.duration);
         tracing::info!(
-            target = %name,
+            target = %target.spec.name,
             delivery_id = %delivery.delivery_id,
             event_id = %delivery.event_id,
             attempt = delivery.attempt,
@@ -322,10 +318,7 @@ impl Dispatcher {
             )),
         };
         match recorded {
-            Ok(true) => {
-                metrics::counter!("hookgate_deliveries_total", "target" => name, "outcome" => outcome.as_str())
-                    .increment(1);
-            }
+            Ok(true) => target.metrics.recorded(&outcome),
             Ok(false) => tracing::warn!(
                 delivery_id = %delivery.delivery_id,
                 "lease lost before the outcome was recorded; another dispatcher owns this delivery"
@@ -337,7 +330,11 @@ impl Dispatcher {
             ),
         }
         drop(slot);
-        this.freed.notify_one();
+        // The loop claims outside its poll sweep only for a target with
+        // `refill_at` free slots; waking it for less would find nothing to do.
+        if target.slots.available_permits() >= target.refill_at {
+            this.freed.notify_one();
+        }
     }
 }
 
