@@ -3,8 +3,6 @@
 use std::collections::HashSet;
 
 use axum::http::StatusCode;
-use hookgate::config::RetentionConfig;
-use hookgate::startup::Roles;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
@@ -39,8 +37,12 @@ async fn token_is_required(backend: Backend) {
 
     // Without admin.token the whole API is off.
     let db = TestDb::new(&backend).await;
-    let text = config_text_with(&db.url.clone(), "127.0.0.1:0", "", None);
-    let app = spawn_app_from(db, &text, Roles::default()).await;
+    let app = spawn_app_with(
+        db,
+        TestConfig::new().without_admin_token(),
+        Roles::default(),
+    )
+    .await;
     let off = app
         .client
         .get(url_of(&app, "/events"))
@@ -117,14 +119,15 @@ async fn filters_detail_replay_and_retry(backend: Backend) {
     )
     .await;
     let broken = TestTarget::scripted(vec![], 503).await;
-    let extra = route("stripe", "flaky", &flaky.url, "", Some(r#"["invoice.*"]"#))
-        + &route(
-            "stripe",
-            "broken",
-            &broken.url,
-            "max_attempts = 1",
-            Some(r#"["charge.*"]"#),
-        );
+    let extra = routes(&[
+        Route::new("stripe", "flaky")
+            .url(&flaky.url)
+            .types(&["invoice.*"]),
+        Route::new("stripe", "broken")
+            .url(&broken.url)
+            .max_attempts(1)
+            .types(&["charge.*"]),
+    ]);
     let app = spawn_app(&backend, &extra).await;
     let (_, inv) = app
         .ingest("stripe", &stripe_event("evt_f1", "invoice.paid"), &[])
@@ -271,8 +274,12 @@ async fn filters_detail_replay_and_retry(backend: Backend) {
 async fn bulk_retry_counts(backend: Backend) {
     let down = TestTarget::scripted(vec![], 500).await;
     let also_down = TestTarget::scripted(vec![], 500).await;
-    let extra = route("stripe", "a", &down.url, "max_attempts = 1", None)
-        + &route("stripe", "b", &also_down.url, "max_attempts = 1", None);
+    let extra = routes(&[
+        Route::new("stripe", "a").url(&down.url).max_attempts(1),
+        Route::new("stripe", "b")
+            .url(&also_down.url)
+            .max_attempts(1),
+    ]);
     let app = spawn_app(&backend, &extra).await;
     for i in 0..3 {
         app.ingest(
@@ -335,7 +342,11 @@ async fn bulk_retry_counts(backend: Backend) {
 
 async fn conflicts_config_and_no_secrets(backend: Backend) {
     let target = TestTarget::start().await;
-    let extra = route("stripe", "billing", &target.url, &format!("signing_secret = \"{TARGET_SIGNING_SECRET}\"\nheaders = {{ Authorization = \"Bearer {ADMIN_TOKEN}\" }}"), None);
+    let extra = Route::new("stripe", "billing")
+        .url(&target.url)
+        .signing_secret(TARGET_SIGNING_SECRET)
+        .header("Authorization", &format!("Bearer {ADMIN_TOKEN}"))
+        .toml();
     let app = spawn_app(&backend, &extra).await;
     let (_, first) = app
         .ingest("stripe", &stripe_event("evt_c1", "a.b"), &[])
@@ -460,7 +471,11 @@ fn metric(text: &str, line_start: &str) -> f64 {
 async fn metrics_move(backend: Backend) {
     let target = TestTarget::start().await;
     let name = format!("metrics_{}", rand::random::<u32>());
-    let app = spawn_app(&backend, &route("stripe", &name, &target.url, "", None)).await;
+    let app = spawn_app(
+        &backend,
+        &Route::new("stripe", &name).url(&target.url).toml(),
+    )
+    .await;
     let scrape = || async { app.get("/metrics").await.text().await.unwrap() };
     let accepted = "hookgate_ingest_requests_total{source=\"stripe\",outcome=\"accepted\"}";
     let before = metric(&scrape().await, accepted);
@@ -518,23 +533,21 @@ async fn store_at(app: &TestApp, id: &str, event_type: &str, received_at: i64) -
 async fn retention_prunes_only_old_finished_events(backend: Backend) {
     let good = TestTarget::start().await;
     let bad = TestTarget::scripted(vec![], 500).await;
-    let extra = route("stripe", "good", &good.url, "", Some(r#"["good.*"]"#))
-        + &route(
-            "stripe",
-            "bad",
-            &bad.url,
-            "max_attempts = 1000",
-            Some(r#"["pending.*"]"#),
-        )
-        + &route(
-            "stripe",
-            "dying",
-            &bad.url,
-            "max_attempts = 1",
-            Some(r#"["dead.*"]"#),
-        );
+    let extra = routes(&[
+        Route::new("stripe", "good")
+            .url(&good.url)
+            .types(&["good.*"]),
+        Route::new("stripe", "bad")
+            .url(&bad.url)
+            .max_attempts(1000)
+            .types(&["pending.*"]),
+        Route::new("stripe", "dying")
+            .url(&bad.url)
+            .max_attempts(1)
+            .types(&["dead.*"]),
+    ]);
     let app = spawn_app(&backend, &extra).await;
-    let now = hookgate::ids::now_ms();
+    let now = now_ms();
     let old = now - 31 * 86_400_000;
     let old_delivered = store_at(&app, "evt_r1", "good.one", old).await;
     let old_dead = store_at(&app, "evt_r2", "dead.one", old).await;
@@ -553,14 +566,7 @@ async fn retention_prunes_only_old_finished_events(backend: Backend) {
         d == "delivered" && x == "dead" && r == "delivered"
     })
     .await;
-    let config = RetentionConfig {
-        days: 30,
-        batch_size: 1,
-        interval_secs: 60,
-    };
-    let pruned = hookgate::retention::prune_once(&app.store, &config, hookgate::ids::now_ms())
-        .await
-        .unwrap();
+    let pruned = prune_once(&app.store, 30, 1).await;
     assert_eq!(pruned, 3, "three old finished events (batches of one)");
     for gone in [&old_delivered, &old_dead, &old_unrouted] {
         assert!(

@@ -228,7 +228,11 @@ async fn explain_provider_lookup(url: &str) -> Vec<(Option<&'static str>, String
 
 async fn unknown_sources_and_targets_are_named_the_same_everywhere(backend: Backend) {
     let target = TestTarget::start().await;
-    let app = spawn_app(&backend, &route("stripe", "ledger", &target.url, "", None)).await;
+    let app = spawn_app(
+        &backend,
+        &Route::new("stripe", "ledger").url(&target.url).toml(),
+    )
+    .await;
     let evt = event_id(&app, "stripe", &stripe_event("evt_u1", "a.b"), &[]).await;
     let calls: [(&str, String, Option<Value>, &str, &str); 7] = [
         (
@@ -298,7 +302,10 @@ async fn one_status_vocabulary(backend: Backend) {
     let down = TestTarget::scripted(vec![], 500).await;
     let app = spawn_app(
         &backend,
-        &route("stripe", "down", &down.url, "max_attempts = 1", None),
+        &Route::new("stripe", "down")
+            .url(&down.url)
+            .max_attempts(1)
+            .toml(),
     )
     .await;
     let dead = event_id(&app, "stripe", &stripe_event("evt_v1", "a.b"), &[]).await;
@@ -347,7 +354,7 @@ async fn one_status_vocabulary(backend: Backend) {
 
 async fn the_last_page_has_no_cursor(backend: Backend) {
     let target = TestTarget::start().await;
-    let app = spawn_app(&backend, &route("stripe", "t", &target.url, "", None)).await;
+    let app = spawn_app(&backend, &Route::new("stripe", "t").url(&target.url).toml()).await;
     for i in 0..4 {
         event_id(
             &app,
@@ -433,15 +440,13 @@ async fn time_filters_take_rfc3339_dates_and_epoch_ms(backend: Backend) {
 async fn bulk_retry_by_filter_counts_first(backend: Backend) {
     let a = TestTarget::scripted(vec![], 500).await;
     let b = TestTarget::scripted(vec![], 500).await;
-    let extra = route("stripe", "a", &a.url, "max_attempts = 1", None)
-        + &route(
-            "stripe",
-            "b",
-            &b.url,
-            "max_attempts = 1",
-            Some(r#"["charge.*"]"#),
-        )
-        + "\n[[routes]]\nsource = \"github\"\ntarget = \"a\"\n";
+    let extra = routes(&[
+        Route::new("stripe", "a").url(&a.url).max_attempts(1),
+        Route::new("stripe", "b")
+            .url(&b.url)
+            .max_attempts(1)
+            .types(&["charge.*"]),
+    ]) + "\n[[routes]]\nsource = \"github\"\ntarget = \"a\"\n";
     let app = spawn_app(&backend, &extra).await;
     for (i, t) in ["invoice.paid", "invoice.created", "charge.failed"]
         .iter()
@@ -462,7 +467,7 @@ async fn bulk_retry_by_filter_counts_first(backend: Backend) {
     };
     app.dispatch_until("five dead deliveries", || async { dead().await == 5 })
         .await;
-    let now = hookgate::ids::now_ms();
+    let now = now_ms();
     let counts = [
         (json!({"source": "stripe", "type": "invoice.*"}), 2),
         (json!({"source": "stripe"}), 4),
@@ -513,8 +518,10 @@ async fn bulk_retry_by_filter_counts_first(backend: Backend) {
 async fn cancel_pending_deliveries_of_an_event_or_a_target(backend: Backend) {
     let one = TestTarget::scripted(vec![], 500).await;
     let two = TestTarget::scripted(vec![], 500).await;
-    let extra = route("stripe", "one", &one.url, "max_attempts = 1000", None)
-        + &route("stripe", "two", &two.url, "max_attempts = 1000", None);
+    let extra = routes(&[
+        Route::new("stripe", "one").url(&one.url).max_attempts(1000),
+        Route::new("stripe", "two").url(&two.url).max_attempts(1000),
+    ]);
     let app = spawn_app(&backend, &extra).await;
     let e1 = event_id(&app, "stripe", &stripe_event("evt_x1", "a.b"), &[]).await;
     let e2 = event_id(&app, "stripe", &stripe_event("evt_x2", "a.b"), &[]).await;

@@ -16,7 +16,7 @@ async fn discord_events_interactions_and_pings(backend: Backend) {
     let target = TestTarget::start().await;
     let app = spawn_app(
         &backend,
-        &with_sources(&route("discord", "bot", &target.url, "", None)),
+        &with_sources(&Route::new("discord", "bot").url(&target.url).toml()),
     )
     .await;
     let event = r#"{"version":1,"application_id":"1276180302918549504","type":1,"event":{"type":"APPLICATION_AUTHORIZED","timestamp":"2026-11-20T09:14:05.512000","data":{"user":{"id":"40291"}}}}"#;
@@ -86,19 +86,19 @@ async fn discord_refuses_tampering_wrong_keys_and_stale_timestamps(backend: Back
     let app = spawn_app(&backend, &with_sources(&other)).await;
     let event = r#"{"version":1,"application_id":"1","type":1,"event":{"type":"ENTITLEMENT_CREATE","data":{"id":"5"}}}"#;
 
-    let (_, headers) = sign_at(&app, "discord", event.as_bytes(), now());
+    let (_, headers) = sign_at(&app, "discord", event.as_bytes(), now_secs());
     let tampered = event.replace("\"5\"", "\"6\"");
     let answer = send(&app, "POST", "/ingest/discord", tampered.into(), &headers).await;
     assert_eq!(answer.status, 401);
     assert_eq!(answer.json()["error"], "unauthorized");
 
     // Signed with a key the source does not trust.
-    let (_, headers) = sign_at(&app, "discord-impostor", event.as_bytes(), now());
+    let (_, headers) = sign_at(&app, "discord-impostor", event.as_bytes(), now_secs());
     let answer = send(&app, "POST", "/ingest/discord", event.into(), &headers).await;
     assert_eq!(answer.status, 401);
 
     // Discord sets no tolerance of its own; a source may.
-    let old = now() - 3600;
+    let old = now_secs() - 3600;
     assert_eq!(
         deliver_at(&app, "discord", event, old, &[]).await.status,
         204
@@ -130,7 +130,7 @@ async fn standard_webhooks_v1a_beside_v1(backend: Backend) {
     assert_eq!(signed.status, 200, "{}", signed.text);
     let first = signed.json();
     assert_eq!(first["duplicate"], json!(false));
-    let (_, headers) = sign_at(&app, "svix-pk", body.as_bytes(), now());
+    let (_, headers) = sign_at(&app, "svix-pk", body.as_bytes(), now_secs());
     let signature = headers
         .iter()
         .find(|(k, _)| k == "webhook-signature")
@@ -147,14 +147,14 @@ async fn standard_webhooks_v1a_beside_v1(backend: Backend) {
     assert_eq!(fresh.json()["duplicate"], json!(true));
 
     // A source with both kinds of key takes either signature.
-    let (_, v1a) = sign_at(&app, "svix-pk", body.as_bytes(), now());
+    let (_, v1a) = sign_at(&app, "svix-pk", body.as_bytes(), now_secs());
     assert_eq!(
         send(&app, "POST", "/ingest/svix-both", body.into(), &v1a)
             .await
             .status,
         200
     );
-    let (_, v1) = sign_at(&app, "svix", body.as_bytes(), now());
+    let (_, v1) = sign_at(&app, "svix", body.as_bytes(), now_secs());
     assert_eq!(
         send(&app, "POST", "/ingest/svix-both", body.into(), &v1)
             .await
@@ -170,14 +170,14 @@ async fn standard_webhooks_v1a_beside_v1(backend: Backend) {
     );
 
     let tampered = body.replace("in_1", "in_2");
-    let (_, headers) = sign_at(&app, "svix-pk", body.as_bytes(), now());
+    let (_, headers) = sign_at(&app, "svix-pk", body.as_bytes(), now_secs());
     assert_eq!(
         send(&app, "POST", "/ingest/svix-pk", tampered.into(), &headers)
             .await
             .status,
         401
     );
-    let (_, impostor) = sign_at(&app, "svix-impostor", body.as_bytes(), now());
+    let (_, impostor) = sign_at(&app, "svix-impostor", body.as_bytes(), now_secs());
     assert_eq!(
         send(&app, "POST", "/ingest/svix-pk", body.into(), &impostor)
             .await
@@ -185,13 +185,13 @@ async fn standard_webhooks_v1a_beside_v1(backend: Backend) {
         401
     );
     assert_eq!(
-        deliver_at(&app, "svix-pk", body, now() - 301, &[])
+        deliver_at(&app, "svix-pk", body, now_secs() - 301, &[])
             .await
             .status,
         401
     );
     assert_eq!(
-        deliver_at(&app, "svix-pk", body, now() + 301, &[])
+        deliver_at(&app, "svix-pk", body, now_secs() + 301, &[])
             .await
             .status,
         401
@@ -216,13 +216,12 @@ fn event_ids(answer: &Value) -> Vec<String> {
 async fn sendgrid_batches_are_stored_deduplicated_and_routed_per_event(backend: Backend) {
     let bounces = TestTarget::start().await;
     let everything = TestTarget::start().await;
-    let routes = route(
-        "sendgrid",
-        "bounces",
-        &bounces.url,
-        "",
-        Some("[\"bounce\", \"dropped\"]"),
-    ) + &route("sendgrid", "all", &everything.url, "", None);
+    let routes = routes(&[
+        Route::new("sendgrid", "bounces")
+            .url(&bounces.url)
+            .types(&["bounce", "dropped"]),
+        Route::new("sendgrid", "all").url(&everything.url),
+    ]);
     let app = spawn_app(&backend, &with_sources(&routes)).await;
     let delivered =
         r#"{"email":"a@example.com","event":"delivered","sg_event_id":"sg-1","timestamp":1}"#;
@@ -294,7 +293,7 @@ async fn sendgrid_refuses_tampering_wrong_keys_and_stale_timestamps(backend: Bac
     );
     let app = spawn_app(&backend, &with_sources(&extra)).await;
     let batch = r#"[{"email":"a@example.com","event":"processed","sg_event_id":"sg-9"}]"#;
-    let (_, headers) = sign_at(&app, "sendgrid", batch.as_bytes(), now());
+    let (_, headers) = sign_at(&app, "sendgrid", batch.as_bytes(), now_secs());
     let tampered = batch.replace("processed", "delivered");
     assert_eq!(
         send(&app, "POST", "/ingest/sendgrid", tampered.into(), &headers)
@@ -302,14 +301,14 @@ async fn sendgrid_refuses_tampering_wrong_keys_and_stale_timestamps(backend: Bac
             .status,
         401
     );
-    let (_, impostor) = sign_at(&app, "sendgrid-impostor", batch.as_bytes(), now());
+    let (_, impostor) = sign_at(&app, "sendgrid-impostor", batch.as_bytes(), now_secs());
     assert_eq!(
         send(&app, "POST", "/ingest/sendgrid", batch.into(), &impostor)
             .await
             .status,
         401
     );
-    let (_, old) = sign_at(&app, "sendgrid", batch.as_bytes(), now() - 601);
+    let (_, old) = sign_at(&app, "sendgrid", batch.as_bytes(), now_secs() - 601);
     assert_eq!(
         send(&app, "POST", "/ingest/sendgrid-strict", batch.into(), &old)
             .await

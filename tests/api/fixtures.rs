@@ -129,16 +129,16 @@ async fn every_fixture_is_delivered_byte_identical(backend: Backend) {
         );
     let routes: String = SOURCES
         .iter()
-        .map(|(_, source)| route(source, &format!("sink_{source}"), &target.url, "", None))
+        .map(|(_, source)| {
+            Route::new(source, &format!("sink_{source}"))
+                .url(&target.url)
+                .toml()
+        })
         .collect();
     let app = spawn_app(&backend, &(sources.clone() + &routes)).await;
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("hookgate.toml");
-    std::fs::write(
-        &config,
-        config_text("sqlite://unused.db", "127.0.0.1:0", &sources),
-    )
-    .unwrap();
+    TestConfig::new().with(&sources).write(&config);
     let expected: HashMap<String, String> = serde_json::from_str(
         &std::fs::read_to_string(fixtures_dir().join("expected.json")).unwrap(),
     )
@@ -255,7 +255,8 @@ async fn replay_reports_failures_and_prints_curl(backend: Backend) {
     let wrong = dir.path().join("wrong.toml");
     std::fs::write(
         &wrong,
-        config_text("sqlite://unused.db", "127.0.0.1:0", "")
+        TestConfig::new()
+            .toml()
             .replace(STRIPE_SECRET, "whsec_not_the_gateways_secret"),
     )
     .unwrap();
@@ -296,7 +297,7 @@ async fn replay_reports_failures_and_prints_curl(backend: Backend) {
 
     // --count with --unique: new events each time; without --unique: duplicates.
     let right = dir.path().join("right.toml");
-    std::fs::write(&right, config_text("sqlite://unused.db", "127.0.0.1:0", "")).unwrap();
+    TestConfig::new().write(&right);
     let out = replay(
         &right,
         &[
@@ -391,13 +392,14 @@ fn spawn_listen(
 async fn listen_prints_and_verifies(backend: Backend) {
     let (mut ok, ok_url, ok_out) = spawn_listen(&["--secret", TARGET_SIGNING_SECRET]);
     let (mut failing, failing_url, _) = spawn_listen(&["--fail-rate", "1"]);
-    let extra = route(
-        "stripe",
-        "ok",
-        &ok_url,
-        &format!("signing_secret = \"{TARGET_SIGNING_SECRET}\""),
-        None,
-    ) + &route("stripe", "failing", &failing_url, "max_attempts = 2", None);
+    let extra = routes(&[
+        Route::new("stripe", "ok")
+            .url(&ok_url)
+            .signing_secret(TARGET_SIGNING_SECRET),
+        Route::new("stripe", "failing")
+            .url(&failing_url)
+            .max_attempts(2),
+    ]);
     let app = spawn_app(&backend, &extra).await;
     let (_, json) = app
         .ingest("stripe", &stripe_event("evt_listen", "invoice.paid"), &[])

@@ -11,7 +11,10 @@ use hookgate::store::IngestOutcome;
 use crate::helpers::*;
 
 fn routed_to(url: &str) -> String {
-    route("stripe", "billing", url, "", None) + &route("stripe", "audit", url, "", None)
+    routes(&[
+        Route::new("stripe", "billing").url(url),
+        Route::new("stripe", "audit").url(url),
+    ])
 }
 
 async fn accepts_and_deduplicates(backend: Backend) {
@@ -51,12 +54,9 @@ async fn accepts_and_deduplicates(backend: Backend) {
 async fn refuses_bad_signatures_and_times(backend: Backend) {
     let app = spawn_app(&backend, "").await;
     let body = stripe_event("evt_sig", "charge.refunded");
-    let now = hookgate::ids::now_ms() / 1000;
+    let now = now_secs();
     let sign = |secret: &str, t: i64| {
-        vec![(
-            "Stripe-Signature".to_string(),
-            hookgate::providers::stripe::signature(secret.as_bytes(), body.as_bytes(), t),
-        )]
+        Signer::with_secret("stripe", secret, "").headers(body.as_bytes(), t)
     };
     let path = "/ingest/stripe";
 
@@ -85,12 +85,11 @@ async fn refuses_bad_signatures_and_times(backend: Backend) {
 
     // Standard Webhooks refuses timestamps in the future.
     let svix_body = r#"{"type":"user.created","data":{}}"#;
-    let key = hookgate::providers::standard::decode_secret(SVIX_SECRET).unwrap();
-    let future =
-        hookgate::providers::standard::sign(&key, "msg_future", svix_body.as_bytes(), now + 301);
+    let svix = app.signer("svix");
+    let future = svix.headers_as(svix_body.as_bytes(), now + 301, "msg_future");
     let (status, json, _) = app.post_raw("/ingest/svix", svix_body, &future).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{json}");
-    let fine = hookgate::providers::standard::sign(&key, "msg_now", svix_body.as_bytes(), now);
+    let fine = svix.headers_as(svix_body.as_bytes(), now, "msg_now");
     let (status, json, _) = app.post_raw("/ingest/svix", svix_body, &fine).await;
     assert_eq!(status, StatusCode::OK, "{json}");
     assert_eq!(json["provider_event_id"], json!("msg_now"));
@@ -292,7 +291,7 @@ async fn store_down_answers_503(backend: Backend) {
 
 async fn batch_ingest_decides_each_event(backend: Backend) {
     let app = spawn_app(&backend, &routed_to("http://127.0.0.1:9/x")).await;
-    let now = hookgate::ids::now_ms();
+    let now = now_ms();
     let a = app.verified_stripe_event(&stripe_event("evt_batch_a", "invoice.paid"), now);
     let b = app.verified_stripe_event(&stripe_event("evt_batch_b", "invoice.paid"), now);
     let a_again = app.verified_stripe_event(&stripe_event("evt_batch_a", "invoice.paid"), now);

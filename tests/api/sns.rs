@@ -248,7 +248,11 @@ async fn sns_verifies_with_a_fetched_and_cached_certificate(backend: Backend) {
     let target = TestTarget::start().await;
     let app = spawn_app(
         &backend,
-        &(sources + &route("sns", "orders", &target.url, "", Some("[\"order.*\"]"))),
+        &(sources
+            + &Route::new("sns", "orders")
+                .url(&target.url)
+                .types(&["order.*"])
+                .toml()),
     )
     .await;
 
@@ -256,7 +260,7 @@ async fn sns_verifies_with_a_fetched_and_cached_certificate(backend: Backend) {
         &app,
         "sns",
         notification("m-1", "order.paid").as_bytes(),
-        now(),
+        now_secs(),
     );
     let first = post(&app, "sns", body.clone()).await;
     assert_eq!(first.status, 200, "{}", first.text);
@@ -270,7 +274,7 @@ async fn sns_verifies_with_a_fetched_and_cached_certificate(backend: Backend) {
         &app,
         "sns",
         notification("m-2", "order.shipped").as_bytes(),
-        now(),
+        now_secs(),
     );
     assert_eq!(post(&app, "sns", second).await.status, 200);
     assert_eq!(server.hits("/signing.pem"), 1, "fetched once, then cached");
@@ -284,14 +288,14 @@ async fn sns_verifies_with_a_fetched_and_cached_certificate(backend: Backend) {
         &app,
         "sns-impostor",
         notification("m-3", "order.paid").as_bytes(),
-        now(),
+        now_secs(),
     );
     assert_eq!(post(&app, "sns", forged).await.status, 401);
     let (old, _) = sign_at(
         &app,
         "sns",
         notification("m-4", "order.paid").as_bytes(),
-        now() - 301,
+        now_secs() - 301,
     );
     assert_eq!(post(&app, "sns-strict", old.clone()).await.status, 401);
     assert_eq!(
@@ -326,7 +330,7 @@ async fn sns_refuses_certificates_from_other_hosts(backend: Backend) {
         &app,
         "sns",
         notification("m-9", "order.paid").as_bytes(),
-        now(),
+        now_secs(),
     );
 
     // Same server, but named by a host the pattern does not allow: refused
@@ -387,7 +391,7 @@ async fn sns_subscription_confirmation(backend: Backend) {
     };
 
     // Without the switch: stored, not confirmed.
-    let (body, _) = sign_at(&app, "sns", confirmation("c-1").as_bytes(), now());
+    let (body, _) = sign_at(&app, "sns", confirmation("c-1").as_bytes(), now_secs());
     let answer = post(&app, "sns", body).await.json();
     let stored = app
         .store
@@ -399,20 +403,30 @@ async fn sns_subscription_confirmation(backend: Backend) {
     assert_eq!(server.hits("/"), 0);
 
     // With it: stored, then confirmed by fetching SubscribeURL.
-    let (body, _) = sign_at(&app, "sns-confirm", confirmation("c-2").as_bytes(), now());
+    let (body, _) = sign_at(
+        &app,
+        "sns-confirm",
+        confirmation("c-2").as_bytes(),
+        now_secs(),
+    );
     let answer = post(&app, "sns-confirm", body).await;
     assert_eq!(answer.status, 200, "{}", answer.text);
     assert_eq!(server.hits("/"), 1);
     assert_eq!(app.store.counts().await.unwrap().events, 2);
 
     // A SubscribeURL on a host outside the pattern is never fetched.
-    let (body, _) = sign_at(&app, "sns-confirm", confirmation("c-3").as_bytes(), now());
+    let (body, _) = sign_at(
+        &app,
+        "sns-confirm",
+        confirmation("c-3").as_bytes(),
+        now_secs(),
+    );
     let mut msg: Value = serde_json::from_slice(&body).unwrap();
     msg["SubscribeURL"] = json!(server.url("localhost", "/?Action=ConfirmSubscription"));
     let resigned = {
         // Re-sign so only the host check can refuse it.
         let text = serde_json::to_vec(&msg).unwrap();
-        sign_at(&app, "sns-confirm", &text, now()).0
+        sign_at(&app, "sns-confirm", &text, now_secs()).0
     };
     let answer = post(&app, "sns-confirm", resigned).await;
     assert_eq!(answer.status, 502, "{}", answer.text);
