@@ -344,60 +344,15 @@ async fn replay_reports_failures_and_prints_curl(backend: Backend) {
     app.shutdown().await;
 }
 
-/// Runs `hookgate listen` on a free port; its stdout lines are collected.
-fn spawn_listen(
-    extra: &[&str],
-) -> (
-    std::process::Child,
-    String,
-    std::sync::Arc<std::sync::Mutex<String>>,
-) {
-    use std::io::{BufRead, BufReader};
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hookgate"))
-        .args([
-            "listen",
-            "-c",
-            "/nonexistent/hookgate.toml",
-            "--listen",
-            &addr,
-        ])
-        .args(extra)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let (sink, stdout) = (out.clone(), child.stdout.take().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.contains("receiving on") {
-                let _ = tx.send(());
-            }
-            let mut s = sink.lock().unwrap();
-            s.push_str(&line);
-            s.push('\n');
-        }
-    });
-    rx.recv_timeout(std::time::Duration::from_secs(30))
-        .expect("listen started");
-    (child, format!("http://{addr}/hooks"), out)
-}
-
 async fn listen_prints_and_verifies(backend: Backend) {
-    let (mut ok, ok_url, ok_out) = spawn_listen(&["--secret", TARGET_SIGNING_SECRET]);
-    let (mut failing, failing_url, _) = spawn_listen(&["--fail-rate", "1"]);
+    let ok = Listen::start(&["--secret", TARGET_SIGNING_SECRET]);
+    let failing = Listen::start(&["--fail-rate", "1"]);
     let extra = routes(&[
         Route::new("stripe", "ok")
-            .url(&ok_url)
+            .url(&ok.url)
             .signing_secret(TARGET_SIGNING_SECRET),
         Route::new("stripe", "failing")
-            .url(&failing_url)
+            .url(&failing.url)
             .max_attempts(2),
     ]);
     let app = spawn_app(&backend, &extra).await;
@@ -421,10 +376,10 @@ async fn listen_prints_and_verifies(backend: Backend) {
     assert_eq!(statuses["ok"], "delivered");
     assert_eq!(statuses["failing"], "dead", "--fail-rate 1 answers 500");
     eventually("printed", || async {
-        ok_out.lock().unwrap().contains("signature: valid")
+        ok.printed().contains("signature: valid")
     })
     .await;
-    let printed = ok_out.lock().unwrap().clone();
+    let printed = ok.printed();
     assert!(
         printed.contains(&format!("webhook-id: {event_id}")),
         "{printed}"
@@ -433,9 +388,6 @@ async fn listen_prints_and_verifies(backend: Backend) {
         printed.contains("\"type\": \"invoice.paid\""),
         "pretty JSON body: {printed}"
     );
-    ok.kill().unwrap();
-    failing.kill().unwrap();
-    let _ = (ok.wait(), failing.wait());
     app.shutdown().await;
 }
 

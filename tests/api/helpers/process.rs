@@ -197,3 +197,64 @@ impl Drop for Proc {
         let _ = self.child.wait();
     }
 }
+
+/// `hookgate listen` on a port it picks itself (port 0): the address it
+/// prints on start is the one it bound, so no other process can take it
+/// in between. Its stdout is collected; it is killed when dropped.
+pub struct Listen {
+    child: Child,
+    /// Where to send deliveries.
+    pub url: String,
+    out: Arc<Mutex<String>>,
+}
+
+impl Listen {
+    pub fn start(args: &[&str]) -> Listen {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hookgate"))
+            .args(["listen", "-c", "/nonexistent/hookgate.toml"])
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn hookgate listen");
+        let out = Arc::new(Mutex::new(String::new()));
+        let (sink, stdout) = (out.clone(), child.stdout.take().unwrap());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                // "hookgate listen: receiving on http://127.0.0.1:PORT/ (...)"
+                if let Some(rest) = line.split("receiving on ").nth(1) {
+                    let base = rest.split_whitespace().next().unwrap_or_default();
+                    let _ = tx.send(base.trim_end_matches('/').to_string());
+                }
+                let mut s = sink.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        let base = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(base) => base,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("hookgate listen did not start: {}", out.lock().unwrap());
+            }
+        };
+        Listen {
+            child,
+            url: format!("{base}/hooks"),
+            out,
+        }
+    }
+
+    /// Everything printed so far.
+    pub fn printed(&self) -> String {
+        self.out.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Listen {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
