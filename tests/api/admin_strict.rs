@@ -96,24 +96,31 @@ async fn unknown_query_parameters_are_named_by_every_call(backend: Backend) {
     app.shutdown().await;
 }
 
-async fn provider_event_id_finds_the_event(backend: Backend) {
-    let app = spawn_app(&backend, "").await;
+/// Two Stripe events and an acme event with the first one's provider
+/// event ID: (the Stripe event with that ID, the acme one).
+async fn two_sources_share_a_provider_event_id(app: &TestApp) -> (String, String) {
     let paid = event_id(
-        &app,
+        app,
         "stripe",
         &stripe_event("evt_1Pid", "invoice.paid"),
         &[],
     )
     .await;
     event_id(
-        &app,
+        app,
         "stripe",
         &stripe_event("evt_2Pid", "invoice.paid"),
         &[],
     )
     .await;
     // Another source that happens to use the same ID.
-    let gh = event_id(&app, "acme", r#"{"id":"evt_1Pid","type":"ping"}"#, &[]).await;
+    let gh = event_id(app, "acme", r#"{"id":"evt_1Pid","type":"ping"}"#, &[]).await;
+    (paid, gh)
+}
+
+async fn provider_event_id_finds_the_event(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
+    let (paid, gh) = two_sources_share_a_provider_event_id(&app).await;
     let cases = [
         (
             "/events?provider_event_id=evt_1Pid",
@@ -142,6 +149,12 @@ async fn provider_event_id_finds_the_event(backend: Backend) {
         assert_eq!(status, StatusCode::OK, "{path}: {page}");
         assert_eq!(ids(&page), expected, "{path}");
     }
+    app.shutdown().await;
+}
+
+async fn provider_event_id_matches_page_with_a_cursor(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
+    let (paid, _) = two_sources_share_a_provider_event_id(&app).await;
     let (_, page) = app
         .admin("GET", "/events?provider_event_id=evt_1Pid&limit=1", None)
         .await;
@@ -158,8 +171,13 @@ async fn provider_event_id_finds_the_event(backend: Backend) {
         .await;
     assert_eq!(ids(&page), vec![paid.clone()]);
     assert_eq!(page["next_cursor"], Value::Null);
+    app.shutdown().await;
+}
 
-    // The lookup is one index search, with or without the source.
+async fn the_provider_event_id_lookup_is_one_index_search(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
+    two_sources_share_a_provider_event_id(&app).await;
+    // With or without the source.
     let plans = explain_provider_lookup(&app.config.database.url).await;
     for (source, plan) in plans {
         assert!(
@@ -648,6 +666,8 @@ async fn a_conflict_shows_both_bodies(backend: Backend) {
 crate::backend_tests!(
     unknown_query_parameters_are_named_by_every_call,
     provider_event_id_finds_the_event,
+    provider_event_id_matches_page_with_a_cursor,
+    the_provider_event_id_lookup_is_one_index_search,
     unknown_sources_and_targets_are_named_the_same_everywhere,
     one_status_vocabulary,
     the_last_page_has_no_cursor,
