@@ -222,30 +222,28 @@ async fn secrets_stay_out_of_logs_and_bodies(backend: Backend) {
     );
     let client = reqwest::Client::new();
     let mut bodies = Vec::new();
-    let requests: Vec<(&str, Vec<(&str, String)>)> = vec![
+    let body = r#"{"object_kind":"push"}"#;
+    let requests: Vec<(&str, Vec<(String, String)>)> = vec![
         (
             "/ingest/gitlab",
-            vec![
-                ("X-Gitlab-Token", GITLAB_SECRET.to_string()),
-                ("X-Gitlab-Event-UUID", "u-1".into()),
-            ],
+            Signer::test_source("gitlab").headers_as(body.as_bytes(), now_secs(), "u-1"),
         ),
         (
             "/ingest/gitlab",
-            vec![
-                ("X-Gitlab-Token", "wrong-token".into()),
-                ("X-Gitlab-Event-UUID", "u-2".into()),
-            ],
+            Signer::with_secret("gitlab", "wrong-token", "").headers_as(
+                body.as_bytes(),
+                now_secs(),
+                "u-2",
+            ),
         ),
+        // A malformed signature, written by hand on purpose.
         (
             "/ingest/stripe",
-            vec![("Stripe-Signature", "t=1,v1=00".into())],
+            vec![("Stripe-Signature".into(), "t=1,v1=00".into())],
         ),
     ];
     for (path, headers) in requests {
-        let mut req = client
-            .post(format!("{}{path}", proc.base()))
-            .body(r#"{"object_kind":"push"}"#);
+        let mut req = client.post(format!("{}{path}", proc.base())).body(body);
         for (k, v) in headers {
             req = req.header(k, v);
         }
