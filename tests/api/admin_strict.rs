@@ -608,7 +608,11 @@ async fn cancel_pending_deliveries_of_an_event_or_a_target(backend: Backend) {
         (two_view["cancelled"].clone(), two_view["pending"].clone()),
         (json!(2), json!(0))
     );
+    app.shutdown().await;
+}
 
+async fn a_cancel_must_name_what_it_cancels(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
     for (body, status) in [
         (json!({}), StatusCode::BAD_REQUEST),
         (json!({"dry_run": true}), StatusCode::BAD_REQUEST),
@@ -674,5 +678,6 @@ crate::backend_tests!(
     time_filters_take_rfc3339_dates_and_epoch_ms,
     bulk_retry_by_filter_counts_first,
     cancel_pending_deliveries_of_an_event_or_a_target,
+    a_cancel_must_name_what_it_cancels,
     a_conflict_shows_both_bodies,
 );

@@ -249,10 +249,10 @@ async fn every_fixture_is_delivered_byte_identical(backend: Backend) {
     app.shutdown().await;
 }
 
-async fn replay_reports_failures_and_prints_curl(backend: Backend) {
-    let app = spawn_app(&backend, "").await;
-    let dir = tempfile::tempdir().unwrap();
-    let wrong = dir.path().join("wrong.toml");
+/// A config file for `hookgate replay` whose Stripe secret is not the
+/// gateway's.
+fn wrong_secret_config(dir: &Path) -> PathBuf {
+    let wrong = dir.join("wrong.toml");
     std::fs::write(
         &wrong,
         TestConfig::new()
@@ -260,7 +260,18 @@ async fn replay_reports_failures_and_prints_curl(backend: Backend) {
             .replace(STRIPE_SECRET, "whsec_not_the_gateways_secret"),
     )
     .unwrap();
-    let file = fixtures_dir().join("stripe/invoice.paid.json");
+    wrong
+}
+
+fn stripe_fixture() -> PathBuf {
+    fixtures_dir().join("stripe/invoice.paid.json")
+}
+
+async fn replay_fails_on_a_refused_request(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = wrong_secret_config(dir.path());
+    let file = stripe_fixture();
     let out = replay(
         &wrong,
         &[
@@ -273,7 +284,14 @@ async fn replay_reports_failures_and_prints_curl(backend: Backend) {
     );
     assert!(!out.status.success(), "a 401 makes replay fail");
     assert!(String::from_utf8_lossy(&out.stdout).contains("\t401\t"));
+    app.shutdown().await;
+}
 
+async fn replay_prints_curl_and_sends_nothing(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = wrong_secret_config(dir.path());
+    let file = stripe_fixture();
     let out = replay(
         &wrong,
         &[
@@ -294,7 +312,13 @@ async fn replay_reports_failures_and_prints_curl(backend: Backend) {
         0,
         "print-curl sends nothing"
     );
+    app.shutdown().await;
+}
 
+async fn replay_count_sends_new_events_only_with_unique(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = stripe_fixture();
     // --count with --unique: new events each time; without --unique: duplicates.
     let right = dir.path().join("right.toml");
     TestConfig::new().write(&right);
@@ -393,6 +417,8 @@ async fn listen_prints_and_verifies(backend: Backend) {
 
 crate::backend_tests!(
     every_fixture_is_delivered_byte_identical,
-    replay_reports_failures_and_prints_curl,
+    replay_fails_on_a_refused_request,
+    replay_prints_curl_and_sends_nothing,
+    replay_count_sends_new_events_only_with_unique,
     listen_prints_and_verifies,
 );
