@@ -178,7 +178,7 @@ async fn the_provider_event_id_lookup_is_one_index_search(backend: Backend) {
     let app = spawn_app(&backend, "").await;
     two_sources_share_a_provider_event_id(&app).await;
     // With or without the source.
-    let plans = explain_provider_lookup(&app.config.database.url).await;
+    let plans = explain_provider_lookup(app.db_url()).await;
     for (source, plan) in plans {
         assert!(
             plan.contains("events_provider_event_id") || plan.contains("events_source_key"),
@@ -201,7 +201,7 @@ async fn the_provider_event_id_lookup_is_one_index_search(backend: Backend) {
 /// is told to avoid sequential scans, which it would pick for a tiny table
 /// anyway: what is checked is that an index can serve the query.
 async fn explain_provider_lookup(url: &str) -> Vec<(Option<&'static str>, String)> {
-    let sql = hookgate::store::sql::LIST_EVENTS_BY_PROVIDER_ID;
+    let sql = PROVIDER_ID_LOOKUP_SQL;
     // The store's binds: source, type, since, until, cursor, status, limit, ID.
     macro_rules! bound {
         ($query:expr, $source:expr) => {

@@ -68,7 +68,7 @@ const STAMPED: &[(&str, &str)] = &[("linear", "/webhookTimestamp"), ("mailgun", 
 #[test]
 fn every_provider_has_a_fixture_folder() {
     let folders: Vec<&str> = SOURCES.iter().map(|(f, _)| *f).collect();
-    for name in hookgate::providers::provider_names() {
+    for name in provider_names() {
         // svix is the Standard Webhooks folder; generic-hmac is "acme".
         if name == "svix" {
             continue;

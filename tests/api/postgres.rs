@@ -280,7 +280,7 @@ async fn blocked_store_answers_503_in_time_and_retries_store_each_event_once() {
     let app = std::sync::Arc::new(spawn_app(&backend, "").await);
     // Every ingest transaction blocks on this lock, so no commit can finish
     // and every request runs into acquire_timeout_ms.
-    let url = app.config.database.url.clone();
+    let url = app.db_url().to_string();
     let mut locker = sqlx::PgConnection::connect(&url).await.unwrap();
     let mut lock = locker.begin().await.unwrap();
     sqlx::query("LOCK TABLE events IN ACCESS EXCLUSIVE MODE")

@@ -23,6 +23,15 @@ pub const STEPPED: Roles = Roles {
     dispatcher: false,
 };
 
+/// Every provider name a source may name, aliases included.
+pub fn provider_names() -> impl Iterator<Item = &'static str> {
+    hookgate::providers::provider_names()
+}
+
+/// The store's query behind `GET /events?provider_event_id=`, for checking
+/// its plan.
+pub const PROVIDER_ID_LOOKUP_SQL: &str = hookgate::store::sql::LIST_EVENTS_BY_PROVIDER_ID;
+
 /// Milliseconds since the epoch, the store's time.
 pub fn now_ms() -> i64 {
     hookgate::ids::now_ms()

@@ -24,7 +24,7 @@ pub struct TestApp {
     pub stop: CancellationToken,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     /// Keeps the database (a SQLite temp dir) alive as long as the app.
-    _db: TestDb,
+    db: TestDb,
 }
 
 /// Spawns an app on a fresh database with the standard test config plus
@@ -52,7 +52,7 @@ pub async fn spawn_app_with(db: TestDb, config: TestConfig, roles: Roles) -> Tes
         client: reqwest::Client::new(),
         stop: running.stop,
         task: Some(running.task),
-        _db: db,
+        db,
     }
 }
 
@@ -80,6 +80,11 @@ impl TestApp {
     /// store, as if received at `received_at` (for store-level tests).
     pub fn verified_stripe_event(&self, body: &str, received_at: i64) -> hookgate::store::NewEvent {
         adapter::verified_event(&self.config, "stripe", body, received_at)
+    }
+
+    /// The URL of the app's database.
+    pub fn db_url(&self) -> &str {
+        &self.db.url
     }
 
     /// Another dispatcher over this app's store and targets.

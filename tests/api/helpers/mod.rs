@@ -17,7 +17,10 @@ mod db;
 mod process;
 mod targets;
 
-pub use adapter::{connect_store, now_ms, now_secs, prune_once, Roles, Signer, STEPPED};
+pub use adapter::{
+    connect_store, now_ms, now_secs, provider_names, prune_once, Roles, Signer,
+    PROVIDER_ID_LOOKUP_SQL, STEPPED,
+};
 pub use app::*;
 pub use config::*;
 pub use db::*;
