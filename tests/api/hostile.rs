@@ -502,7 +502,7 @@ async fn stripe_timestamps_at_and_past_i64_min_are_refused(backend: Backend) {
     let app = spawn_app(&backend, "").await;
     let body = stripe_event("evt_ts_min", "invoice.paid");
     // Stripe refuses only stale timestamps; i64::MIN is the stalest.
-    let signed = app.signer("stripe").headers(body.as_bytes(), i64::MIN);
+    let signed = at_any_second::stripe(body.as_bytes(), i64::MIN);
     let (status, json, _) = app.post_raw("/ingest/stripe", body.clone(), &signed).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{json}");
     // Hand-written: a timestamp no i64 holds cannot come from the signer.
@@ -520,10 +520,9 @@ async fn stripe_timestamps_at_and_past_i64_min_are_refused(backend: Backend) {
 
 async fn standard_webhooks_timestamps_at_the_i64_extremes_are_refused(backend: Backend) {
     let app = spawn_app(&backend, "").await;
-    let svix = app.signer("svix");
     let svix_body = r#"{"type":"user.created"}"#.to_string();
     for ts in [i64::MIN, i64::MAX] {
-        let headers = svix.headers_as(svix_body.as_bytes(), ts, &format!("msg_{ts}"));
+        let headers = at_any_second::svix(svix_body.as_bytes(), ts, &format!("msg_{ts}"));
         let (status, json, _) = app
             .post_raw("/ingest/svix", svix_body.clone(), &headers)
             .await;
@@ -534,10 +533,9 @@ async fn standard_webhooks_timestamps_at_the_i64_extremes_are_refused(backend: B
 
 async fn slack_timestamps_at_the_i64_extremes_are_refused(backend: Backend) {
     let app = spawn_app(&backend, "").await;
-    let slack = app.signer("slack");
     let slack_body = r#"{"type":"event_callback","event_id":"Ev1","event":{"type":"app_mention"}}"#;
     for ts in [i64::MIN, i64::MAX] {
-        let headers = slack.headers(slack_body.as_bytes(), ts);
+        let headers = at_any_second::slack(slack_body.as_bytes(), ts);
         let (status, json, _) = app.post_raw("/ingest/slack", slack_body, &headers).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "slack at {ts}: {json}");
     }

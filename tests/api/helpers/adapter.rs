@@ -176,6 +176,28 @@ impl Signer {
     }
 }
 
+/// Headers signed at any whole second an `i64` holds, extremes included,
+/// with each scheme's own signature function and the test sources'
+/// secrets: for the tests of timestamps no clock would give.
+pub mod at_any_second {
+    use hookgate::providers::{slack, standard, stripe};
+
+    use crate::helpers::{SLACK_SECRET, STRIPE_SECRET, SVIX_SECRET};
+
+    pub fn stripe(body: &[u8], secs: i64) -> Vec<(String, String)> {
+        stripe::sign(STRIPE_SECRET.as_bytes(), body, secs)
+    }
+
+    pub fn svix(body: &[u8], secs: i64, id: &str) -> Vec<(String, String)> {
+        let key = standard::decode_secret(SVIX_SECRET).unwrap();
+        standard::sign(&key, id, body, secs)
+    }
+
+    pub fn slack(body: &[u8], secs: i64) -> Vec<(String, String)> {
+        slack::sign(SLACK_SECRET.as_bytes(), body, secs)
+    }
+}
+
 /// A Stripe body verified the way ingest verifies it and routed by
 /// `config`, ready for the store, as if received at `received_at` (ms).
 pub fn verified_event(config: &Config, source: &str, body: &str, received_at: i64) -> NewEvent {

@@ -18,7 +18,7 @@ mod process;
 mod targets;
 
 pub use adapter::{
-    connect_store, now_ms, now_secs, provider_names, prune_once, Roles, Signer,
+    at_any_second, connect_store, now_ms, now_secs, provider_names, prune_once, Roles, Signer,
     PROVIDER_ID_LOOKUP_SQL, STEPPED,
 };
 pub use app::*;
