@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::helpers::*;
 use crate::tools;
@@ -185,10 +185,19 @@ async fn console_in_a_real_browser(backend: Backend) {
         None => std::env::temp_dir().join(format!("hookgate-console-{}", rand::random::<u32>())),
     };
     std::fs::create_dir_all(&shots).unwrap();
+    // Sent by the browser script while it watches the list. Signed now:
+    // the whole run is bounded by 5 minutes, Stripe's tolerance, and Stripe
+    // refuses only stale timestamps.
+    let live_body = stripe_event("evt_1R2d4hKJ8sV0aPq9Ar7fQw2E", "invoice.created");
+    let live_headers: serde_json::Map<String, Value> = app
+        .signed_headers("stripe", live_body.as_bytes(), &[])
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
     let scenario = json!({
         "base": app.base,
         "token": ADMIN_TOKEN,
-        "stripe_secret": STRIPE_SECRET,
+        "live_event": {"path": "/ingest/stripe", "body": live_body, "headers": live_headers},
         "chromium": chromium,
         "shots": shots,
         "charge_pid": charge_pid,
