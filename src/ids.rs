@@ -1,4 +1,5 @@
-//! Typed, prefixed identifiers and the clock.
+//! Typed, prefixed identifiers, the random IDs a provider would make, and
+//! the clock in the store's unit.
 //!
 //! IDs are `evt_`, `dlv_` or `cfl_` followed by 12 hex digits of the creation
 //! time in milliseconds and 16 hex digits (random, counting up within one
@@ -10,13 +11,24 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
+use crate::time::UnixMs;
+
 /// Milliseconds since the Unix epoch, taken from the process clock (never
-/// from the database's).
+/// from the database's): [`UnixMs::now`] as the store's `i64` columns hold it.
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    UnixMs::now().as_millis()
+}
+
+/// A random identifier with a prefix, for delivery IDs a provider would
+/// generate (Standard Webhooks' `webhook-id`, `msg_` and 32 hex digits).
+pub fn fresh_id(prefix: &str) -> String {
+    format!("{prefix}{:032x}", rand::random::<u128>())
+}
+
+/// A random UUID v4, lowercase and hyphenated, as GitHub, GitLab and
+/// Shopify send their delivery IDs.
+pub fn fresh_uuid() -> String {
+    uuid::Uuid::new_v4().to_string()
 }
 
 /// Strictly increasing within this process: an ID made in the same
@@ -110,5 +122,22 @@ mod tests {
         assert_eq!(EventId::parse(a.as_str()), Some(a.clone()));
         assert_eq!(EventId::parse("evt_xyz"), None);
         assert_eq!(DeliveryId::parse(a.as_str()), None);
+    }
+
+    #[test]
+    fn fresh_uuids_are_lowercase_hyphenated_v4() {
+        let u = fresh_uuid();
+        let groups: Vec<&str> = u.split('-').collect();
+        let lens: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+        assert_eq!(lens, [8, 4, 4, 4, 12], "{u}");
+        assert!(u
+            .bytes()
+            .all(|b| b == b'-' || matches!(b, b'0'..=b'9' | b'a'..=b'f')));
+        assert!(groups[2].starts_with('4'), "version 4: {u}");
+        assert!(
+            matches!(&groups[3][..1], "8" | "9" | "a" | "b"),
+            "RFC 4122 variant: {u}"
+        );
+        assert_ne!(fresh_uuid(), u);
     }
 }

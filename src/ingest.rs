@@ -29,6 +29,7 @@ use crate::providers::batch::Part;
 use crate::providers::{Ack, Handshake, HandshakeBody, Inbound, Rejection, Verdict};
 use crate::startup::AppState;
 use crate::store::{IngestOutcome, NewEvent};
+use crate::time::UnixMs;
 
 pub async fn ingest(
     State(app): State<Arc<AppState>>,
@@ -186,10 +187,12 @@ async fn handle(
     if let Err(rejection) = source.provider.preflight(inbound).await {
         return refused(source, rejection);
     }
-    let verdict = match source
-        .provider
-        .verify(&source.keys, source.tolerance, &inbound, now / 1000)
-    {
+    let verdict = match source.provider.verify(
+        &source.keys,
+        source.tolerance,
+        &inbound,
+        UnixMs::from_millis(now),
+    ) {
         Ok(verdict) => verdict,
         Err(rejection) => return refused(source, rejection),
     };

@@ -25,7 +25,10 @@
 //!   [`client_ip`] decides who sent a request for per-source allow-lists;
 //!   [`cli`] is the
 //!   command line; [`telemetry`] sets up logs and metrics; [`error`] is the
-//!   JSON error every endpoint answers with; [`time`] parses and shows times.
+//!   JSON error every endpoint answers with; [`time`] is the one time type
+//!   ([`time::UnixMs`]) and parses and shows times; [`crypto`] holds the
+//!   HMACs and constant-time compare that providers, admin auth and
+//!   [`listen`] share.
 #![forbid(unsafe_code)]
 
 pub mod admin;
@@ -33,6 +36,7 @@ pub mod cli;
 pub mod client_ip;
 pub mod config;
 pub mod console;
+pub mod crypto;
 pub mod dispatch;
 pub mod error;
 pub mod ids;
@@ -42,6 +46,7 @@ pub mod providers;
 pub mod replay;
 pub mod retention;
 pub mod server;
+pub mod shutdown;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -11,8 +11,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::Router;
 
-use crate::ids::now_ms;
 use crate::providers::standard;
+use crate::time::UnixMs;
 
 pub struct Listener {
     pub key: Option<Vec<u8>>,
@@ -43,7 +43,7 @@ pub fn check_signature(
     let expected = standard::signature(key, id, ts, body);
     if !sigs
         .split_whitespace()
-        .any(|s| crate::providers::ct_eq(s.as_bytes(), expected.as_bytes()))
+        .any(|s| crate::crypto::ct_eq(s.as_bytes(), expected.as_bytes()))
     {
         return "INVALID";
     }
@@ -60,7 +60,7 @@ async fn receive(
     body: Bytes,
 ) -> StatusCode {
     let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("-");
-    let signature = check_signature(l.key.as_deref(), &headers, &body, now_ms() / 1000);
+    let signature = check_signature(l.key.as_deref(), &headers, &body, UnixMs::now().as_secs());
     let shown = match serde_json::from_slice::<serde_json::Value>(&body) {
         Ok(v) => serde_json::to_string_pretty(&v).unwrap_or_default(),
         Err(_) => String::from_utf8_lossy(&body).into_owned(),
@@ -73,7 +73,7 @@ async fn receive(
     };
     println!(
         "── {} {} ── {} {} (attempt {})\n   webhook-id: {}\n   provider event: {}\n   signature: {signature}\n   answered: {}\n{shown}\n",
-        crate::time::format_ms(now_ms()),
+        crate::time::format_ms(UnixMs::now().as_millis()),
         uri.path(),
         get("x-hookgate-source"),
         get("x-hookgate-event-type"),

@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::config::Config;
-use crate::ids::now_ms;
-use crate::providers::{fresh_id, Provider};
+use crate::ids::fresh_id;
+use crate::providers::Provider;
+use crate::time::UnixMs;
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -134,7 +135,7 @@ pub fn prepare(config: &Config, opts: &Options) -> Result<(String, Vec<Prepared>
                 }
                 _ => raw.clone(),
             };
-            let (body, signed) = provider.prepare(&key, &body, now_ms() / 1000);
+            let (body, signed) = provider.prepare(&key, &body, UnixMs::now());
             let mut headers = extra.clone();
             headers.extend(signed);
             prepared.push(Prepared {

@@ -1,4 +1,7 @@
-//! Times at the edges: every time hookgate shows is RFC 3339 in UTC with
+//! Times at the edges: [`UnixMs`] is the instant every edge takes (ingest,
+//! dispatch, replay, listen hand it to providers, which turn it into the
+//! seconds they sign with in one place); the store keeps the same
+//! milliseconds as `i64`. Every time hookgate shows is RFC 3339 in UTC with
 //! milliseconds (`2026-11-24T08:30:00.123Z`), and every time filter accepts
 //! RFC 3339 (seconds optional, `Z` or an offset), a plain date (midnight
 //! UTC) or epoch milliseconds.
@@ -9,6 +12,42 @@
 use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
+
+/// An instant as milliseconds since the Unix epoch: the one time type the
+/// edges pass around, so no call site divides by 1000 itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UnixMs(i64);
+
+impl UnixMs {
+    /// Now, from the process clock (never the database's). A clock before
+    /// 1970 reads as the epoch.
+    pub fn now() -> UnixMs {
+        UnixMs(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or(0),
+        )
+    }
+
+    pub const fn from_millis(ms: i64) -> UnixMs {
+        UnixMs(ms)
+    }
+
+    /// Whole seconds, as a published vector or a timestamp header gives them.
+    pub const fn from_secs(secs: i64) -> UnixMs {
+        UnixMs(secs.saturating_mul(1000))
+    }
+
+    pub const fn as_millis(self) -> i64 {
+        self.0
+    }
+
+    /// Whole Unix seconds (rounded down), the unit providers sign with.
+    pub const fn as_secs(self) -> i64 {
+        self.0.div_euclid(1000)
+    }
+}
 
 /// `2026-11-24T08:30:00.123Z` for epoch milliseconds.
 pub fn format_ms(ms: i64) -> String {
@@ -54,6 +93,22 @@ pub fn parse(input: &str) -> Result<i64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unix_ms_converts_to_seconds_once_and_rounds_down() {
+        assert_eq!(
+            UnixMs::from_millis(1_614_265_330_999).as_secs(),
+            1_614_265_330
+        );
+        assert_eq!(
+            UnixMs::from_secs(1_614_265_330).as_millis(),
+            1_614_265_330_000
+        );
+        assert_eq!(UnixMs::from_secs(7).as_secs(), 7);
+        assert_eq!(UnixMs::from_millis(0).as_secs(), 0);
+        let now = UnixMs::now();
+        assert!(now.as_millis() > 1_600_000_000_000, "{now:?}");
+    }
 
     #[test]
     fn formats_with_milliseconds_in_utc() {

@@ -9,11 +9,20 @@ use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{NoParams, Params};
+use super::params::{NoParams, Params};
 use crate::error::ApiError;
 use crate::ids::now_ms;
 use crate::startup::AppState;
+use crate::store::GroupCount;
 use crate::time::format_ms;
+
+/// The count grouped under (`key`, `sub`); 0 when there is none.
+fn count_of(counts: &[GroupCount], key: &str, sub: &str) -> i64 {
+    counts
+        .iter()
+        .find(|c| c.key == key && c.sub == sub)
+        .map_or(0, |c| c.count)
+}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SourceView {
@@ -37,12 +46,6 @@ pub async fn sources(
     Params(NoParams {}): Params<NoParams>,
 ) -> Result<Json<Vec<SourceView>>, ApiError> {
     let counts = app.store.source_counts().await?;
-    let count = |name: &str, what: &str| {
-        counts
-            .iter()
-            .find(|c| c.key == name && c.sub == what)
-            .map_or(0, |c| c.count)
-    };
     let views = app
         .config
         .sources
@@ -63,8 +66,8 @@ pub async fn sources(
                 .filter(|r| r.source == s.name)
                 .map(|r| r.target.clone())
                 .collect(),
-            events: count(&s.name, "events"),
-            conflicts: count(&s.name, "conflicts"),
+            events: count_of(&counts, &s.name, "events"),
+            conflicts: count_of(&counts, &s.name, "conflicts"),
         })
         .collect();
     Ok(Json(views))
@@ -113,12 +116,7 @@ pub async fn targets(
     let now = now_ms();
     let mut views = Vec::new();
     for t in &app.config.targets {
-        let count = |status: &str| {
-            counts
-                .iter()
-                .find(|c| c.key == t.name && c.sub == status)
-                .map_or(0, |c| c.count)
-        };
+        let count = |status: &str| count_of(&counts, &t.name, status);
         let total = totals.iter().find(|a| a.target == t.name);
         let last_error = app.store.last_error(&t.name).await?.map(|e| LastErrorView {
             at: format_ms(e.at),

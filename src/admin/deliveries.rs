@@ -10,17 +10,18 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
-use super::status::DeliveryStatus;
-use super::{
-    known_source, known_target, like_pattern, optional_json, time_param, NoParams, Page,
-    PageParams, Params,
+use super::params::{
+    known_source, known_target, list_query, optional_json, time_param, NoParams, Page, Params,
 };
+use super::status::{self, DeliveryStatus};
 use crate::error::ApiError;
 use crate::ids::{now_ms, DeliveryId, EventId};
 use crate::startup::AppState;
-use crate::store::{AttemptRow, DeliveryFilter, DeliveryMatch, DeliveryRow, RetryOutcome};
+use crate::store::{
+    AttemptRow, BulkChange, DeliveryFilter, DeliveryMatch, DeliveryRow, RetryOutcome,
+};
 use crate::time::format_ms;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -95,20 +96,15 @@ impl DeliveryView {
     }
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct DeliveryQuery {
-    /// `pending`, `delivered`, `dead` or `cancelled`.
-    #[param(example = "dead")]
-    pub status: Option<String>,
-    /// Target name (a configured one; 404 otherwise).
-    #[param(example = "billing")]
-    pub target: Option<String>,
-    /// Items per page: 1 to 500, default 50.
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
+list_query! {
+    pub struct DeliveryQuery {
+        /// `pending`, `delivered`, `dead` or `cancelled`.
+        #[param(example = "dead")]
+        pub status: Option<String>,
+        /// Target name (a configured one; 404 otherwise).
+        #[param(example = "billing")]
+        pub target: Option<String>,
+    }
 }
 
 /// Deliveries, newest first.
@@ -121,12 +117,8 @@ pub async fn list(
     Params(q): Params<DeliveryQuery>,
 ) -> Result<Json<Page<DeliveryView>>, ApiError> {
     known_target(&app, q.target.as_deref())?;
-    let status = q
-        .status
-        .as_deref()
-        .map(|s| DeliveryStatus::parse("status", s))
-        .transpose()?;
-    let page = PageParams::of(q.limit, &q.cursor);
+    let status = status::filter(q.status.as_deref(), DeliveryStatus::parse)?;
+    let page = q.page();
     let limit = page.limit()?;
     let filter = DeliveryFilter {
         status,
@@ -222,6 +214,28 @@ fn bulk_answer(count: u64, dry_run: bool) -> Response {
     (status, Json(BulkResponse { count, dry_run })).into_response()
 }
 
+/// Applies `change` to the deliveries `m` matches (dead ones for a retry,
+/// pending ones for a cancel), or with `dry_run` only counts them.
+async fn bulk_change(
+    app: &AppState,
+    change: BulkChange,
+    m: &DeliveryMatch,
+    dry_run: bool,
+) -> Result<u64, ApiError> {
+    if dry_run {
+        let status = match change {
+            BulkChange::Retry => DeliveryStatus::Dead,
+            BulkChange::Cancel => DeliveryStatus::Pending,
+        };
+        let count = app.store.count_matching(status.as_str(), m).await?;
+        return Ok(count.max(0) as u64);
+    }
+    Ok(match change {
+        BulkChange::Retry => app.store.retry_matching(m, now_ms()).await?,
+        BulkChange::Cancel => app.store.cancel_matching(m, now_ms()).await?,
+    })
+}
+
 /// Puts the dead deliveries matching the filter back to pending; with
 /// `dry_run`, counts them.
 #[utoipa::path(post, path = "/deliveries/retry", tag = "deliveries", operation_id = "retryDeliveries",
@@ -251,15 +265,14 @@ pub async fn retry_bulk(
         target: req.target.clone(),
         event_id: None,
         source: req.source.clone(),
-        type_like: req.event_type.as_deref().map(like_pattern),
+        type_glob: req.event_type.clone(),
         since: time_param("since", req.since.as_deref())?,
         until: time_param("until", req.until.as_deref())?,
     };
+    let count = bulk_change(&app, BulkChange::Retry, &m, req.dry_run).await?;
     if req.dry_run {
-        let count = app.store.count_matching("dead", &m).await?;
-        return Ok(bulk_answer(count.max(0) as u64, true));
+        return Ok(bulk_answer(count, true));
     }
-    let count = app.store.retry_matching(&m, now_ms()).await?;
     if count > 0 {
         app.wake.notify_one();
     }
@@ -318,11 +331,10 @@ pub async fn cancel(
         event_id: req.event_id.clone(),
         ..DeliveryMatch::default()
     };
+    let count = bulk_change(&app, BulkChange::Cancel, &m, req.dry_run).await?;
     if req.dry_run {
-        let count = app.store.count_matching("pending", &m).await?;
-        return Ok(bulk_answer(count.max(0) as u64, true));
+        return Ok(bulk_answer(count, true));
     }
-    let count = app.store.cancel_matching(&m, now_ms()).await?;
     tracing::info!(
         target = req.target.as_deref().unwrap_or("*"),
         event_id = req.event_id.as_deref().unwrap_or("*"),

@@ -1,6 +1,5 @@
 //! Events: list with filters (including the provider's own event ID),
-//! detail with every attempt, replay; and the conflicts (same provider
-//! event ID, different body), listed and shown side by side.
+//! detail with every attempt, replay.
 
 use std::sync::Arc;
 
@@ -11,48 +10,42 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::deliveries::DeliveryView;
-use super::status::EventStatus;
-use super::{
-    known_source, known_target, like_pattern, optional_json, time_param, NoParams, Page,
-    PageParams, Params,
+use super::params::{
+    known_source, known_target, list_query, optional_json, time_param, NoParams, Page, Params,
 };
+use super::status::{self, EventStatus};
 use crate::error::ApiError;
-use crate::ids::{now_ms, ConflictId, DeliveryId, EventId};
+use crate::ids::{now_ms, DeliveryId, EventId};
 use crate::startup::AppState;
 use crate::store::{EventFilter, EventSummary};
 use crate::time::format_ms;
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct EventQuery {
-    /// Source name (a configured one; 404 otherwise).
-    #[param(example = "stripe")]
-    pub source: Option<String>,
-    /// Event type; `*` matches anything (`invoice.*`).
-    #[serde(rename = "type")]
-    #[param(rename = "type", example = "invoice.*")]
-    pub event_type: Option<String>,
-    /// `pending`, `delivered`, `failed` (a delivery is dead; `dead` is
-    /// accepted too), `cancelled` or `unrouted`.
-    #[param(example = "failed")]
-    pub status: Option<String>,
-    /// Received at or after: RFC 3339 (seconds optional), `YYYY-MM-DD` or epoch milliseconds.
-    #[param(example = "2026-11-24T08:30Z")]
-    pub since: Option<String>,
-    /// Received before: RFC 3339 (seconds optional), `YYYY-MM-DD` or epoch milliseconds.
-    #[param(example = "2026-11-25")]
-    pub until: Option<String>,
-    /// The provider's event ID (Stripe `evt_...`, a GitHub delivery GUID).
-    #[param(example = "evt_1QdX2b2eZvKYlo2C8Q3mYb5A")]
-    pub provider_event_id: Option<String>,
-    /// Items per page: 1 to 500, default 50.
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
+list_query! {
+    pub struct EventQuery {
+        /// Source name (a configured one; 404 otherwise).
+        #[param(example = "stripe")]
+        pub source: Option<String>,
+        /// Event type; `*` matches anything (`invoice.*`).
+        #[serde(rename = "type")]
+        #[param(rename = "type", example = "invoice.*")]
+        pub event_type: Option<String>,
+        /// `pending`, `delivered`, `failed` (a delivery is dead; `dead` is
+        /// accepted too), `cancelled` or `unrouted`.
+        #[param(example = "failed")]
+        pub status: Option<String>,
+        /// Received at or after: RFC 3339 (seconds optional), `YYYY-MM-DD` or epoch milliseconds.
+        #[param(example = "2026-11-24T08:30Z")]
+        pub since: Option<String>,
+        /// Received before: RFC 3339 (seconds optional), `YYYY-MM-DD` or epoch milliseconds.
+        #[param(example = "2026-11-25")]
+        pub until: Option<String>,
+        /// The provider's event ID (Stripe `evt_...`, a GitHub delivery GUID).
+        #[param(example = "evt_1QdX2b2eZvKYlo2C8Q3mYb5A")]
+        pub provider_event_id: Option<String>,
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -98,16 +91,12 @@ pub async fn list(
     Params(q): Params<EventQuery>,
 ) -> Result<Json<Page<EventItem>>, ApiError> {
     known_source(&app, q.source.as_deref())?;
-    let status = q
-        .status
-        .as_deref()
-        .map(|s| EventStatus::parse("status", s))
-        .transpose()?;
-    let page = PageParams::of(q.limit, &q.cursor);
+    let status = status::filter(q.status.as_deref(), EventStatus::parse)?;
+    let page = q.page();
     let limit = page.limit()?;
     let filter = EventFilter {
         source: q.source.clone(),
-        type_like: q.event_type.as_deref().map(like_pattern),
+        type_glob: q.event_type.clone(),
         status,
         since: time_param("since", q.since.as_deref())?,
         until: time_param("until", q.until.as_deref())?,
@@ -159,12 +148,30 @@ fn event_id(raw: &str) -> Result<EventId, ApiError> {
     EventId::parse(raw).ok_or_else(|| ApiError::not_found(format!("no event {raw:?}")))
 }
 
-/// The payload as JSON when it parses, else base64; and the raw text.
-fn payload_views(body: &[u8]) -> (&'static str, serde_json::Value, Option<String>) {
-    let text = std::str::from_utf8(body).ok().map(str::to_string);
-    match serde_json::from_slice(body) {
-        Ok(v) => ("json", v, text),
-        Err(_) => ("base64", serde_json::Value::String(B64.encode(body)), text),
+/// A stored request's headers and body as the API shows them.
+pub(super) struct Shown {
+    /// `[name, value]` pairs.
+    pub headers: serde_json::Value,
+    /// `json` when the body parses as JSON, else `base64`.
+    pub payload_encoding: &'static str,
+    pub payload: serde_json::Value,
+    /// The body exactly as received when it is UTF-8.
+    pub body_text: Option<String>,
+}
+
+/// `headers` (stored as a JSON array) and `body`: the payload as JSON when
+/// it parses, else base64; and the raw text.
+pub(super) fn shown(headers: &str, body: &[u8]) -> Shown {
+    let body_text = std::str::from_utf8(body).ok().map(str::to_string);
+    let (payload_encoding, payload) = match serde_json::from_slice(body) {
+        Ok(v) => ("json", v),
+        Err(_) => ("base64", serde_json::Value::String(B64.encode(body))),
+    };
+    Shown {
+        headers: serde_json::from_str(headers).unwrap_or_default(),
+        payload_encoding,
+        payload,
+        body_text,
     }
 }
 
@@ -186,8 +193,13 @@ pub async fn detail(
         .ok_or_else(|| ApiError::not_found(format!("no event {raw:?}")))?;
     let deliveries = app.store.deliveries_of(id.as_str()).await?;
     let attempts = app.store.attempts_of(id.as_str()).await?;
-    let status = EventStatus::of(deliveries.iter().map(|d| d.status));
-    let (payload_encoding, payload, body_text) = payload_views(&event.body);
+    // Pruned since it was read: it has no deliveries left either.
+    let status = app
+        .store
+        .event_status(id.as_str())
+        .await?
+        .unwrap_or(EventStatus::Unrouted);
+    let shown = shown(&event.headers, &event.body);
     let deliveries = deliveries
         .into_iter()
         .map(|d| {
@@ -208,10 +220,10 @@ pub async fn detail(
         status,
         body_sha256: event.body_sha256,
         content_type: event.content_type,
-        headers: serde_json::from_str(&event.headers).unwrap_or_default(),
-        payload_encoding,
-        payload,
-        body_text,
+        headers: shown.headers,
+        payload_encoding: shown.payload_encoding,
+        payload: shown.payload,
+        body_text: shown.body_text,
         deliveries,
     }))
 }
@@ -276,140 +288,4 @@ pub async fn replay(
         deliveries: deliveries.into_iter().map(|(d, _)| d.to_string()).collect(),
     };
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ConflictQuery {
-    /// Source name (a configured one; 404 otherwise).
-    #[param(example = "stripe")]
-    pub source: Option<String>,
-    /// Items per page: 1 to 500, default 50.
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ConflictItem {
-    #[schema(example = "cfl_019ab3c2d4e5f60718293a4b5c6d")]
-    pub conflict_id: String,
-    #[schema(example = "stripe")]
-    pub source: String,
-    #[schema(example = "evt_1QdX2b2eZvKYlo2C8Q3mYb5A")]
-    pub provider_event_id: String,
-    /// The stored event that owns this provider event ID.
-    #[schema(example = "evt_019ab3c2d4e5f60718293a4b5c6d")]
-    pub event_id: String,
-    pub stored_sha256: String,
-    pub received_sha256: String,
-    #[schema(example = "2026-11-24T08:31:00.456Z")]
-    pub received_at: String,
-}
-
-/// Requests refused with 409: a stored provider event ID with another body.
-#[utoipa::path(get, path = "/conflicts", tag = "events", operation_id = "listConflicts", params(ConflictQuery),
-    responses((status = 200, body = Page<ConflictItem>),
-        (status = 400, description = "unknown query parameter or bad cursor"),
-        (status = 404, description = "unknown source")))]
-pub async fn conflicts(
-    State(app): State<Arc<AppState>>,
-    Params(q): Params<ConflictQuery>,
-) -> Result<Json<Page<ConflictItem>>, ApiError> {
-    known_source(&app, q.source.as_deref())?;
-    let page = PageParams::of(q.limit, &q.cursor);
-    let limit = page.limit()?;
-    let before = page.after(|id| ConflictId::parse(id).is_some())?;
-    let rows = app
-        .store
-        .list_conflicts(q.source.as_deref(), before.as_deref(), limit + 1)
-        .await?;
-    Ok(Json(Page::from_rows(
-        rows,
-        limit,
-        |r| &r.id,
-        |c| ConflictItem {
-            conflict_id: c.id,
-            source: c.source,
-            provider_event_id: c.provider_event_id,
-            event_id: c.event_id,
-            stored_sha256: c.stored_sha256,
-            received_sha256: c.received_sha256,
-            received_at: format_ms(c.received_at),
-        },
-    )))
-}
-
-/// One side of a conflict: a body with its headers.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ConflictSide {
-    #[schema(example = "2026-11-24T08:30:00.123Z")]
-    pub received_at: String,
-    pub sha256: String,
-    /// Request headers as `[name, value]` pairs, secrets left out.
-    #[schema(value_type = Vec<Vec<String>>)]
-    pub headers: serde_json::Value,
-    /// `json` when the body parses as JSON, else `base64`.
-    pub payload_encoding: &'static str,
-    #[schema(value_type = Object)]
-    pub payload: serde_json::Value,
-    /// The body exactly as received when it is UTF-8, else `null`.
-    pub body_text: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ConflictDetail {
-    #[schema(example = "cfl_019ab3c2d4e5f60718293a4b5c6d")]
-    pub conflict_id: String,
-    #[schema(example = "stripe")]
-    pub source: String,
-    #[schema(example = "evt_1QdX2b2eZvKYlo2C8Q3mYb5A")]
-    pub provider_event_id: String,
-    #[schema(example = "evt_019ab3c2d4e5f60718293a4b5c6d")]
-    pub event_id: String,
-    /// The event as stored (and delivered).
-    pub stored: ConflictSide,
-    /// The refused request.
-    pub received: ConflictSide,
-}
-
-/// One refused request next to the stored event it collided with.
-#[utoipa::path(get, path = "/conflicts/{conflict_id}", tag = "events", operation_id = "getConflict",
-    params(("conflict_id" = String, Path, description = "cfl_...")),
-    responses((status = 200, body = ConflictDetail), (status = 400, description = "unknown query parameter"),
-        (status = 404, description = "unknown conflict")))]
-pub async fn conflict(
-    State(app): State<Arc<AppState>>,
-    Path(raw): Path<String>,
-    Params(NoParams {}): Params<NoParams>,
-) -> Result<Json<ConflictDetail>, ApiError> {
-    let missing = || ApiError::not_found(format!("no conflict {raw:?}"));
-    let id = ConflictId::parse(&raw).ok_or_else(missing)?;
-    let c = app.store.conflict(id.as_str()).await?.ok_or_else(missing)?;
-    let event = app.store.event(&c.event_id).await?.ok_or_else(missing)?;
-    let side = |received_at: i64, sha256: String, headers: &str, body: &[u8]| {
-        let (payload_encoding, payload, body_text) = payload_views(body);
-        ConflictSide {
-            received_at: format_ms(received_at),
-            sha256,
-            headers: serde_json::from_str(headers).unwrap_or_default(),
-            payload_encoding,
-            payload,
-            body_text,
-        }
-    };
-    Ok(Json(ConflictDetail {
-        stored: side(
-            event.received_at,
-            c.stored_sha256,
-            &event.headers,
-            &event.body,
-        ),
-        received: side(c.received_at, c.received_sha256, &c.headers, &c.body),
-        conflict_id: c.id,
-        source: c.source,
-        provider_event_id: c.provider_event_id,
-        event_id: c.event_id,
-    }))
 }

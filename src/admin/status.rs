@@ -23,6 +23,14 @@ impl EventStatus {
     }
 }
 
+/// An optional `status` filter, read by `parse` (either type's `parse`).
+pub fn filter<T>(
+    word: Option<&str>,
+    parse: fn(&str, &str) -> Result<T, ApiError>,
+) -> Result<Option<T>, ApiError> {
+    word.map(|w| parse("status", w)).transpose()
+}
+
 fn unknown(field: &str, word: &str, valid: &[&str]) -> ApiError {
     ApiError::bad_request(format!(
         "{field} {word:?} is unknown; use one of: {}",

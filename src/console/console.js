@@ -101,6 +101,27 @@
     return h('p', { class: 'error' }, err instanceof ApiError ? (err.body.error + ': ' + err.message) : String(err));
   }
 
+  function backLink(hash, label) {
+    return h('p', {}, h('a', { href: hash }, '← ' + label));
+  }
+
+  // GETs what `view` shows. A failure is shown in the view, after `before`
+  // (a back link, say). Resolves to the answer, or to undefined when it
+  // failed or another view was opened meanwhile (a late answer is dropped;
+  // `keep` still sees it, to refresh a cache).
+  async function viewData(view, path, before = [], keep = () => {}) {
+    const mine = generation;
+    let answer;
+    try {
+      answer = await api('GET', path);
+    } catch (err) {
+      if (mine === generation) view.replaceChildren(...before, errorLine(err));
+      return undefined;
+    }
+    keep(answer);
+    return mine === generation ? answer : undefined;
+  }
+
   // ---- sign-in ----------------------------------------------------------
 
   function showSignedIn(yes) {
@@ -419,16 +440,10 @@
     const mine = generation;
     const view = $('#view-event');
     const reload = () => { if (mine === generation) eventView(id); };
-    let e;
-    try {
-      e = await api('GET', '/events/' + encodeURIComponent(id));
-    } catch (err) {
-      if (mine === generation) view.replaceChildren(h('p', {}, h('a', { href: '#/events' }, '← Events')), errorLine(err));
-      return;
-    }
-    if (mine !== generation) return;
+    const e = await viewData(view, '/events/' + encodeURIComponent(id), [backLink('#/events', 'Events')]);
+    if (!e) return;
     view.replaceChildren(
-      h('p', {}, h('a', { href: '#/events' }, '← Events')),
+      backLink('#/events', 'Events'),
       h('h1', {}, h('span', { class: 'mono', id: 'event-type' }, e.event_type), ' ', badge(e.status)),
       h('dl', { class: 'meta' },
         h('dt', {}, 'hookgate ID'), h('dd', { class: 'mono' }, e.event_id),
@@ -466,13 +481,7 @@
   async function targetsView() {
     const mine = generation;
     const view = $('#view-targets');
-    try {
-      targets = await api('GET', '/targets');
-    } catch (err) {
-      if (mine === generation) view.replaceChildren(errorLine(err));
-      return;
-    }
-    if (mine !== generation) return;
+    if (!await viewData(view, '/targets', [], (answer) => { targets = answer; })) return;
     const note = h('p', { class: 'emph', id: 'cancel-result' });
     const cancelFor = (t) => h('button', {
       type: 'button', class: 'quiet', disabled: t.pending === 0,
@@ -513,15 +522,8 @@
   }
 
   async function sourcesView() {
-    const mine = generation;
     const view = $('#view-sources');
-    try {
-      sources = await api('GET', '/sources');
-    } catch (err) {
-      if (mine === generation) view.replaceChildren(errorLine(err));
-      return;
-    }
-    if (mine !== generation) return;
+    if (!await viewData(view, '/sources', [], (answer) => { sources = answer; })) return;
     view.replaceChildren(
       h('h1', {}, 'Sources'),
       h('table', { class: 'grid' },
@@ -536,16 +538,9 @@
   }
 
   async function conflictsView() {
-    const mine = generation;
     const view = $('#view-conflicts');
-    let page;
-    try {
-      page = await api('GET', '/conflicts?limit=100');
-    } catch (err) {
-      if (mine === generation) view.replaceChildren(errorLine(err));
-      return;
-    }
-    if (mine !== generation) return;
+    const page = await viewData(view, '/conflicts?limit=100');
+    if (!page) return;
     view.replaceChildren(
       h('h1', {}, 'Conflicts'),
       h('p', { class: 'muted' }, 'Requests refused with 409: a provider event ID already stored, with a different body.'),
@@ -573,18 +568,11 @@
   }
 
   async function conflictView(id) {
-    const mine = generation;
     const view = $('#view-conflict');
-    let c;
-    try {
-      c = await api('GET', '/conflicts/' + encodeURIComponent(id));
-    } catch (err) {
-      if (mine === generation) view.replaceChildren(h('p', {}, h('a', { href: '#/conflicts' }, '← Conflicts')), errorLine(err));
-      return;
-    }
-    if (mine !== generation) return;
+    const c = await viewData(view, '/conflicts/' + encodeURIComponent(id), [backLink('#/conflicts', 'Conflicts')]);
+    if (!c) return;
     view.replaceChildren(
-      h('p', {}, h('a', { href: '#/conflicts' }, '← Conflicts')),
+      backLink('#/conflicts', 'Conflicts'),
       h('h1', {}, 'Conflict on ', h('span', { class: 'mono' }, c.provider_event_id), ' (', c.source, ')'),
       h('div', { class: 'columns' },
         conflictSide('Stored (delivered as ' + c.event_id + ')', c.stored),

@@ -27,6 +27,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::{Config, ConfigError, DispatcherConfig};
 use crate::ids::now_ms;
 use crate::store::{AttemptOutcome, AttemptRecord, ClaimRequest, Claimed, Store};
+use crate::time::UnixMs;
 
 pub mod retry;
 pub mod send;
@@ -36,6 +37,8 @@ pub use send::TargetSpec;
 struct Target {
     spec: TargetSpec,
     slots: Arc<Semaphore>,
+    /// Free slots that make a refill worth a claim outside the poll sweep.
+    refill_at: usize,
 }
 
 /// A finished attempt waiting for the recorder, and where its answer goes.
@@ -68,8 +71,10 @@ impl Dispatcher {
         let mut targets = Vec::new();
         for (i, t) in config.targets.iter().enumerate() {
             let spec = TargetSpec::from_config(t, &format!("targets[{i}]"))?;
+            let slots = spec.max_in_flight as usize;
             targets.push(Arc::new(Target {
-                slots: Arc::new(Semaphore::new(spec.max_in_flight as usize)),
+                slots: Arc::new(Semaphore::new(slots)),
+                refill_at: (slots / 4).clamp(1, config.dispatcher.batch_size.max(1) as usize),
                 spec,
             }));
         }
@@ -111,19 +116,22 @@ impl Dispatcher {
     }
 
     /// Leases due deliveries for every target with free slots (at most
-    /// `cap` each), all in one transaction. Returns each target with its
-    /// owner token and leased deliveries.
+    /// `cap` each), all in one transaction. With `sweep` false, a target is
+    /// left out until a quarter of its slots are free (see [`Self::run`]).
+    /// Returns each target with its owner token and leased deliveries.
     async fn claim_all(
         &self,
         cap: usize,
+        sweep: bool,
     ) -> crate::store::Result<Vec<(&Arc<Target>, String, Vec<Claimed>)>> {
         let now = now_ms();
         let wanted: Vec<(&Arc<Target>, String, usize)> = self
             .targets
             .iter()
             .filter_map(|t| {
-                let free = t.slots.available_permits().min(cap);
-                (free > 0).then(|| (t, self.owner_token(), free))
+                let free = t.slots.available_permits();
+                let enough = if sweep { 1 } else { t.refill_at };
+                (free >= enough).then(|| (t, self.owner_token(), free.min(cap)))
             })
             .collect();
         if wanted.is_empty() {
@@ -155,7 +163,7 @@ impl Dispatcher {
     pub async fn run_once(self: &Arc<Self>) -> crate::store::Result<usize> {
         let tracker = TaskTracker::new();
         let mut attempted = 0;
-        for (target, owner, batch) in self.claim_all(usize::MAX).await? {
+        for (target, owner, batch) in self.claim_all(usize::MAX, true).await? {
             attempted += batch.len();
             self.spawn_attempts(&tracker, target, &owner, batch, &CancellationToken::new());
         }
@@ -166,14 +174,22 @@ impl Dispatcher {
 
     /// Runs until `stop` is cancelled, then lets in-flight deliveries finish
     /// within `shutdown_grace_ms` and releases the leases of the rest.
+    ///
+    /// Claims are refills, not one per finished delivery: woken by a new
+    /// event or a freed slot, the loop leases for a target only once a
+    /// quarter of its slots are free, so a busy target is refilled in
+    /// batches (one claim transaction per many deliveries rather than one
+    /// or two). The poll sweep and the first pass fill any free slot, so a
+    /// target waiting on a few slow deliveries is never starved.
     pub async fn run(self: Arc<Self>, stop: CancellationToken) {
         let tracker = TaskTracker::new();
         let abort = CancellationToken::new();
         tracing::info!(targets = self.targets.len(), "dispatcher started");
+        let mut sweep = true;
         while !stop.is_cancelled() {
             let limit = self.settings.batch_size as usize;
             let mut more_due = false;
-            match self.claim_all(limit).await {
+            match self.claim_all(limit, std::mem::take(&mut sweep)).await {
                 Ok(leased) => {
                     for (target, owner, batch) in leased {
                         // A full lease means more may be due; a target
@@ -192,22 +208,17 @@ impl Dispatcher {
                 _ = stop.cancelled() => {}
                 _ = self.wake.notified() => {}
                 _ = self.freed.notified() => {}
-                _ = tokio::time::sleep(Duration::from_millis(self.settings.poll_interval_ms)) => {}
+                _ = tokio::time::sleep(Duration::from_millis(self.settings.poll_interval_ms)) => sweep = true,
             }
         }
-        tracker.close();
         let in_flight = tracker.len();
-        if tokio::time::timeout(self.grace, tracker.wait())
-            .await
-            .is_err()
-        {
+        crate::shutdown::drain(&tracker, self.grace, &abort, |in_flight| {
             tracing::warn!(
-                in_flight = tracker.len(),
+                in_flight,
                 "shutdown grace over; releasing unfinished deliveries"
             );
-            abort.cancel();
-            tracker.wait().await;
-        }
+        })
+        .await;
         tracing::info!(drained = in_flight, "dispatcher stopped");
     }
 
@@ -245,7 +256,7 @@ impl Dispatcher {
         let this = &*self;
         let started_at = now_ms();
         let answer = tokio::select! {
-            answer = send::send(&this.client, &target.spec, &delivery, started_at / 1000) => answer,
+            answer = send::send(&this.client, &target.spec, &delivery, UnixMs::from_millis(started_at)) => answer,
             _ = abort.cancelled() => {
                 if let Err(e) = this.store.release(&owner, std::slice::from_ref(&delivery.delivery_id)).await {
                     tracing::warn!(delivery_id = %delivery.delivery_id, error = %e, "releasing lease failed; it will expire");

@@ -10,6 +10,7 @@ use super::retry::parse_retry_after;
 use crate::config::{ConfigError, TargetConfig};
 use crate::providers::standard;
 use crate::store::Claimed;
+use crate::time::UnixMs;
 
 /// The most of a target's response body kept with an attempt.
 pub const EXCERPT_BYTES: usize = 1024;
@@ -93,8 +94,9 @@ pub async fn send(
     client: &reqwest::Client,
     target: &TargetSpec,
     delivery: &Claimed,
-    now_secs: i64,
+    now: UnixMs,
 ) -> Answer {
+    let now_secs = now.as_secs();
     let started = Instant::now();
     let mut request = client
         .post(target.url.clone())

@@ -10,8 +10,9 @@ use base64::{engine::general_purpose::STANDARD as B64, Engine};
 
 use super::kit::Pointers;
 use super::{
-    bad_signature, ct_eq, signature_header, Handshake, Inbound, Keys, Rejection, Scheme, Verdict,
+    bad_signature, signature_header, Handshake, Inbound, Keys, Rejection, Scheme, Verdict,
 };
+use crate::crypto::ct_eq;
 
 #[derive(Debug)]
 pub struct BasicAuth {

@@ -5,11 +5,12 @@
 //! dedup key is the body's SHA-256. The type is the body's `event`
 //! (`invitee.created`).
 
-use super::kit::{body_sha256, check, mac, timestamped_hex, Digest};
+use super::kit::{body_sha256, check, timestamped_hex};
 use super::{
     check_timestamp, json_body, required_json_str, signature_header, Inbound, Keys, Rejection,
     Scheme, Verdict, Verified,
 };
+use crate::crypto::{mac, Digest};
 
 #[derive(Debug)]
 pub struct Calendly;

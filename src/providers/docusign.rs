@@ -11,8 +11,9 @@
 
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 
-use super::kit::{check, mac, Digest};
+use super::kit::check;
 use super::{json_body, required_json_str, Inbound, Keys, Rejection, Scheme, Verdict, Verified};
+use crate::crypto::{mac, Digest};
 
 #[derive(Debug)]
 pub struct Docusign;

@@ -15,9 +15,10 @@
 use sha2::Digest;
 
 use super::{
-    bad_signature, ct_eq, hmac_sha256, json_body, signature_header, Handshake, Inbound, Keys,
-    Rejection, Scheme, Verdict, Verified,
+    bad_signature, json_body, signature_header, Handshake, Inbound, Keys, Rejection, Scheme,
+    Verdict, Verified,
 };
+use crate::crypto::{ct_eq, hmac_sha256};
 
 #[derive(Debug)]
 pub struct Dropbox;

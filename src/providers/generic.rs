@@ -15,10 +15,11 @@ use axum::http::HeaderMap;
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 
 use super::{
-    bad_signature, check_timestamp, ct_eq, header, hmac_sha1, hmac_sha256, json_str,
-    signature_header, Inbound, Keys, Rejection, Scheme, Verdict, Verified,
+    bad_signature, check_timestamp, header, json_str, signature_header, Inbound, Keys, Rejection,
+    Scheme, Verdict, Verified,
 };
 use crate::config::{ConfigError, SourceConfig};
+use crate::crypto::{ct_eq, hmac_sha1, hmac_sha256};
 
 /// The source keys `generic-hmac` reads.
 pub const KEYS: &[&str] = &[

@@ -5,9 +5,10 @@
 use axum::http::HeaderMap;
 
 use super::{
-    bad_signature, ct_eq, hmac_sha256, json_body, required_header, signature_header, Inbound, Keys,
-    Rejection, Scheme, Verdict, Verified,
+    bad_signature, json_body, required_header, signature_header, Inbound, Keys, Rejection, Scheme,
+    Verdict, Verified,
 };
+use crate::crypto::{ct_eq, hmac_sha256};
 
 #[derive(Debug)]
 pub struct Github;

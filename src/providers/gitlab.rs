@@ -5,9 +5,10 @@
 use axum::http::HeaderMap;
 
 use super::{
-    bad_signature, ct_eq, header, json_body, required_json_str, signature_header, Inbound, Keys,
+    bad_signature, header, json_body, required_json_str, signature_header, Inbound, Keys,
     Rejection, Scheme, Verdict, Verified,
 };
+use crate::crypto::ct_eq;
 
 #[derive(Debug)]
 pub struct Gitlab;

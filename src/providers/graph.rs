@@ -18,7 +18,8 @@
 use sha2::Digest;
 
 use super::batch::{member_array, Part};
-use super::{ct_eq, json_str, Handshake, Inbound, Keys, Rejection, Scheme, Verdict, Verified};
+use super::{json_str, Handshake, Inbound, Keys, Rejection, Scheme, Verdict, Verified};
+use crate::crypto::ct_eq;
 
 #[derive(Debug)]
 pub struct Graph;

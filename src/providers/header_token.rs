@@ -5,7 +5,8 @@
 //! [`Pointers`]).
 
 use super::kit::Pointers;
-use super::{bad_signature, ct_eq, signature_header, Inbound, Keys, Rejection, Scheme, Verdict};
+use super::{bad_signature, signature_header, Inbound, Keys, Rejection, Scheme, Verdict};
+use crate::crypto::ct_eq;
 
 #[derive(Debug)]
 pub struct HeaderToken {

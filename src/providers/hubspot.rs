@@ -15,11 +15,12 @@ use std::collections::BTreeSet;
 
 use sha2::Digest as _;
 
-use super::kit::{check, mac, millis_to_secs, signed_url, Digest, Encoding, SignatureHeader};
+use super::kit::{check, millis_to_secs, signed_url, Encoding, SignatureHeader};
 use super::{
     check_timestamp, signature_header, Inbound, Keys, Rejection, Scheme, Verdict, Verified,
 };
 use crate::config::{ConfigError, SourceConfig};
+use crate::crypto::{mac, Digest};
 
 #[derive(Debug)]
 pub struct Hubspot {

@@ -3,56 +3,28 @@
 //! `X-Atlassian-Webhook-Identifier`, which Atlassian keeps across retries;
 //! the type is the body's `webhookEvent` (`jira:issue_created`).
 
-use super::kit::{BodyHmac, Digest, Encoding, SignatureHeader};
-use super::{
-    json_body, required_header, required_json_str, Inbound, Keys, Rejection, Scheme, Verdict,
-    Verified,
-};
+use super::kit::{BodyHmac, Encoding, SignatureHeader};
+use super::signed_body::{Field, SignedBody};
+use crate::crypto::Digest;
 
-#[derive(Debug)]
-pub struct Jira;
-
-const SIGNATURE: BodyHmac = BodyHmac {
-    header: SignatureHeader {
-        name: "x-hub-signature",
-        prefix: "sha256=",
-        encoding: Encoding::Hex,
+pub const SCHEME: SignedBody = SignedBody {
+    provider: "Jira",
+    signature: BodyHmac {
+        header: SignatureHeader {
+            name: "x-hub-signature",
+            prefix: "sha256=",
+            encoding: Encoding::Hex,
+        },
+        digest: Digest::Sha256,
     },
-    digest: Digest::Sha256,
+    id: Field::Header("X-Atlassian-Webhook-Identifier"),
+    event_type: Field::Pointer("/webhookEvent"),
+    sent_at: None,
 };
-
-impl Scheme for Jira {
-    fn verify(
-        &self,
-        keys: &Keys,
-        _: Option<u64>,
-        req: &Inbound<'_>,
-        _: i64,
-    ) -> Result<Verdict, Rejection> {
-        SIGNATURE.verify(keys, req.headers, req.body)?;
-        let id = required_header(req.headers, "x-atlassian-webhook-identifier")?;
-        let json = json_body(req.body, "Jira")?;
-        Verified::new(
-            id.to_string(),
-            required_json_str(&json, "/webhookEvent", "webhookEvent")?,
-        )
-        .map(Verdict::Event)
-    }
-
-    fn sign(&self, key: &[u8], body: &[u8], _: i64, delivery_id: &str) -> Vec<(String, String)> {
-        vec![
-            SIGNATURE.sign(key, body),
-            (
-                "X-Atlassian-Webhook-Identifier".into(),
-                delivery_id.to_string(),
-            ),
-        ]
-    }
-}
 
 #[cfg(test)]
 mod tests {
-    use crate::providers::testing::Case;
+    use crate::providers::testing::Vector;
 
     const SECRET: &str = "jira-secret-y";
     const BODY: &str = r#"{"timestamp":1700000000000,"webhookEvent":"jira:issue_created","issue_event_type_name":"issue_created","issue":{"id":"10002","key":"ENG-7"}}"#;
@@ -63,21 +35,15 @@ mod tests {
 
     #[test]
     fn vector_verifies_and_signs() {
-        let case = Case::new("jira", &["rotated-out", SECRET], "");
-        let given = case.raw(
-            &[
-                ("x-hub-signature", SIGNATURE),
-                ("x-atlassian-webhook-identifier", "a-1"),
-            ],
-            BODY.as_bytes(),
-        );
-        let (id, event_type) = given.event(0);
-        assert_eq!(id, "a-1");
-        assert_eq!(event_type, "jira:issue_created");
-        given.assert_tamper_and_wrong_secret_refused(0);
-        let case = Case::new("jira", &[SECRET], "");
-        let signed = case.signed(BODY.as_bytes(), 0, "a-1", &[]);
-        assert_eq!(signed.header("x-hub-signature"), Some(SIGNATURE));
-        assert_eq!(signed.event(0), given.event(0));
+        Vector {
+            provider: "jira",
+            secret: SECRET,
+            body: BODY,
+            signature: ("x-hub-signature", SIGNATURE),
+            headers: &[("x-atlassian-webhook-identifier", "a-1")],
+            id: "a-1",
+            event_type: "jira:issue_created",
+        }
+        .assert_verifies_and_signs();
     }
 }

@@ -4,11 +4,12 @@
 //! the `Linear-Delivery` header; the type is the body's `type` and `action`
 //! (`Issue.create`).
 
-use super::kit::{millis_to_secs, BodyHmac, Digest, Encoding, SignatureHeader};
+use super::kit::{millis_to_secs, BodyHmac, Encoding, SignatureHeader};
 use super::{
     check_timestamp, json_body, json_str, required_header, required_json_str, Inbound, Keys,
     Rejection, Scheme, Verdict, Verified,
 };
+use crate::crypto::Digest;
 
 #[derive(Debug)]
 pub struct Linear;

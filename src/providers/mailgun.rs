@@ -9,11 +9,12 @@
 //! sets no tolerance, so none applies unless the source sets
 //! `tolerance_secs`.
 
-use super::kit::{check, mac, Digest};
+use super::kit::check;
 use super::{
     check_timestamp, json_body, json_str, required_json_str, Inbound, Keys, Rejection, Scheme,
     Verdict, Verified,
 };
+use crate::crypto::{mac, Digest};
 
 #[derive(Debug)]
 pub struct Mailgun;

@@ -3,11 +3,12 @@
 //! are refused, as Mux's SDK does. The event ID is the body's `id`, the type
 //! `type` (`video.asset.ready`).
 
-use super::kit::{check, mac, timestamped_hex, Digest};
+use super::kit::{check, timestamped_hex};
 use super::{
     check_timestamp, json_body, required_json_str, signature_header, Inbound, Keys, Rejection,
     Scheme, Verdict, Verified,
 };
+use crate::crypto::{mac, Digest};
 
 #[derive(Debug)]
 pub struct Mux;

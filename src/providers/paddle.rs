@@ -4,11 +4,12 @@
 //! the secret. The event ID is the body's `event_id`, the type `event_type`.
 //! The tolerance is Paddle's SDKs' default, 5 s either way.
 
-use super::kit::{check, mac, pairs, Digest};
+use super::kit::{check, pairs};
 use super::{
     check_timestamp, json_body, required_json_str, signature_header, Inbound, Keys, Rejection,
     Scheme, Verdict, Verified,
 };
+use crate::crypto::{mac, Digest};
 
 #[derive(Debug)]
 pub struct Paddle;

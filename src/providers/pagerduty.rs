@@ -3,11 +3,12 @@
 //! subscription's secret rotates, and any one may match. The event ID is the
 //! body's `event.id`, the type `event.event_type` (`incident.triggered`).
 
-use super::kit::{check, mac, pairs, Digest};
+use super::kit::{check, pairs};
 use super::{
     json_body, required_json_str, signature_header, Inbound, Keys, Rejection, Scheme, Verdict,
     Verified,
 };
+use crate::crypto::{mac, Digest};
 
 #[derive(Debug)]
 pub struct Pagerduty;

@@ -6,9 +6,11 @@ use axum::http::HeaderMap;
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 
 use super::{
-    bad_signature, ct_eq, fresh_uuid, header, hmac_sha256, json_body, required_header,
-    signature_header, Inbound, Keys, Rejection, Scheme, Verdict, Verified,
+    bad_signature, header, json_body, required_header, signature_header, Inbound, Keys, Rejection,
+    Scheme, Verdict, Verified,
 };
+use crate::crypto::{ct_eq, hmac_sha256};
+use crate::ids::fresh_uuid;
 
 #[derive(Debug)]
 pub struct Shopify;

@@ -6,9 +6,10 @@
 use axum::http::HeaderMap;
 
 use super::{
-    bad_signature, check_timestamp, ct_eq, hmac_sha256, json_body, json_str, required_json_str,
-    signature_header, Handshake, Inbound, Keys, Rejection, Scheme, Verdict, Verified,
+    bad_signature, check_timestamp, json_body, json_str, required_json_str, signature_header,
+    Handshake, Inbound, Keys, Rejection, Scheme, Verdict, Verified,
 };
+use crate::crypto::{ct_eq, hmac_sha256};
 
 #[derive(Debug)]
 pub struct Slack;

@@ -3,9 +3,10 @@
 //! by the body. The URL is the source's `public_url` with the query as
 //! received. The event ID is the body's `event_id`, the type `type`.
 
-use super::kit::{check, mac, signed_url, Digest, Encoding, SignatureHeader};
+use super::kit::{check, signed_url, Encoding, SignatureHeader};
 use super::{json_body, required_json_str, Inbound, Keys, Rejection, Scheme, Verdict, Verified};
 use crate::config::{ConfigError, SourceConfig};
+use crate::crypto::{mac, Digest};
 
 #[derive(Debug)]
 pub struct Square {

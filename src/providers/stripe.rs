@@ -5,9 +5,10 @@
 use axum::http::HeaderMap;
 
 use super::{
-    bad_signature, check_timestamp, ct_eq, hmac_sha256, json_body, required_json_str,
-    signature_header, Inbound, Keys, Rejection, Scheme, Verdict, Verified,
+    bad_signature, check_timestamp, json_body, required_json_str, signature_header, Inbound, Keys,
+    Rejection, Scheme, Verdict, Verified,
 };
+use crate::crypto::{ct_eq, hmac_sha256};
 
 pub const SIGNATURE_HEADER: &str = "stripe-signature";
 

@@ -16,12 +16,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 
-use super::kit::{body_sha256, mac, signed_url, Digest};
+use super::kit::{body_sha256, signed_url};
 use super::{
-    bad_signature, ct_eq, form_pairs, header, json_str, signature_header, Inbound, Keys, Rejection,
+    bad_signature, form_pairs, header, json_str, signature_header, Inbound, Keys, Rejection,
     Scheme, Verdict, Verified,
 };
 use crate::config::{ConfigError, SourceConfig};
+use crate::crypto::{ct_eq, mac, Digest};
 
 #[derive(Debug)]
 pub struct Twilio {

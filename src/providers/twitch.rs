@@ -13,9 +13,10 @@
 //!   so routes for `channel.*` never mistake it for a notification.
 
 use super::{
-    bad_signature, ct_eq, hmac_sha256, json_body, required_header, required_json_str,
-    signature_header, Handshake, Inbound, Keys, Rejection, Scheme, Verdict, Verified,
+    bad_signature, json_body, required_header, required_json_str, signature_header, Handshake,
+    Inbound, Keys, Rejection, Scheme, Verdict, Verified,
 };
+use crate::crypto::{ct_eq, hmac_sha256};
 
 pub const ID_HEADER: &str = "twitch-eventsub-message-id";
 pub const TIMESTAMP_HEADER: &str = "twitch-eventsub-message-timestamp";

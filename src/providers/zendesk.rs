@@ -7,11 +7,12 @@
 //! subscriptions send `zen:event-type:...`), else `webhook` (trigger and
 //! automation bodies are the user's own).
 
-use super::kit::{check, mac, Digest, Encoding, SignatureHeader};
+use super::kit::{check, Encoding, SignatureHeader};
 use super::{
     json_str, required_header, signature_header, Inbound, Keys, Rejection, Scheme, Verdict,
     Verified,
 };
+use crate::crypto::{mac, Digest};
 use crate::time;
 
 #[derive(Debug)]

@@ -15,9 +15,10 @@
 use sha2::Digest;
 
 use super::{
-    bad_signature, check_timestamp, ct_eq, hmac_sha256, json_body, required_json_str,
-    signature_header, Handshake, Inbound, Keys, Rejection, Scheme, Verdict, Verified,
+    bad_signature, check_timestamp, json_body, required_json_str, signature_header, Handshake,
+    Inbound, Keys, Rejection, Scheme, Verdict, Verified,
 };
+use crate::crypto::{ct_eq, hmac_sha256};
 
 #[derive(Debug)]
 pub struct Zoom;

@@ -1,7 +1,8 @@
 //! The HTTP server: an accept loop over hyper's HTTP/1 connections that an
 //! internet-facing endpoint can survive.
 //!
-//! - Each connection has a watchdog ([`conn`]) enforcing
+//! - Each connection has a watchdog ([`conn`], over the state in [`watch`]
+//!   and the socket wrapper in [`socket`]) enforcing
 //!   `header_timeout_ms` (a request head must arrive in time, from the
 //!   accept or its first byte) and `idle_timeout_ms` (a kept-alive
 //!   connection waiting for its next request). hyper's own header timer is
@@ -18,6 +19,8 @@
 //!   flight are answered, and whatever is left after the drain time is cut.
 
 mod conn;
+mod socket;
+mod watch;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -30,7 +33,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use conn::Watch;
+use watch::Watch;
 
 /// What the server enforces per connection and in all.
 #[derive(Debug, Clone, Copy)]
@@ -185,18 +188,13 @@ pub async fn serve(
         ));
     }
     drop(listener);
-    tasks.close();
-    if tokio::time::timeout(limits.drain, tasks.wait())
-        .await
-        .is_err()
-    {
+    crate::shutdown::drain(&tasks, limits.drain, &cut, |open| {
         tracing::warn!(
-            open = tasks.len(),
+            open,
             "connections still open after the drain time; closing them"
         );
-        cut.cancel();
-        tasks.wait().await;
-    }
+    })
+    .await;
     Ok(())
 }
 

@@ -119,6 +119,12 @@ impl Store {
         both!(self, s => s.event(event_id).await)
     }
 
+    /// The status of one event, from its deliveries, as the events list
+    /// shows it; `None` when there is no such event.
+    pub async fn event_status(&self, event_id: &str) -> Result<Option<EventStatus>> {
+        both!(self, s => s.event_status(event_id).await)
+    }
+
     /// The deliveries of one event, oldest first.
     pub async fn deliveries_of(&self, event_id: &str) -> Result<Vec<DeliveryRow>> {
         both!(self, s => s.deliveries_of(event_id).await)

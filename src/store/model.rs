@@ -210,14 +210,21 @@ pub struct EventSummary {
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
     pub source: Option<String>,
-    /// A SQL `LIKE` pattern (the admin API turns `*` globs into one).
-    pub type_like: Option<String>,
+    /// The event type; `*` matches anything (`invoice.*`).
+    pub type_glob: Option<String>,
     pub status: Option<EventStatus>,
     pub since: Option<i64>,
     pub until: Option<i64>,
     /// Only events whose ID sorts before this one (the page cursor).
     pub before: Option<String>,
     pub limit: i64,
+}
+
+impl EventFilter {
+    /// [`EventFilter::type_glob`] as the `LIKE` pattern the query binds.
+    pub(crate) fn type_like(&self) -> Option<String> {
+        self.type_glob.as_deref().map(super::sql::like_pattern)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -229,17 +236,24 @@ pub struct DeliveryFilter {
 }
 
 /// Which deliveries a bulk retry or cancel touches; `None` means "any".
-/// The event-side filters (`source`, `type_like`, `since`, `until`) are
+/// The event-side filters (`source`, `type_glob`, `since`, `until`) are
 /// the events list's.
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryMatch {
     pub target: Option<String>,
     pub event_id: Option<String>,
     pub source: Option<String>,
-    /// A SQL `LIKE` pattern, as in [`EventFilter`].
-    pub type_like: Option<String>,
+    /// A `*` glob, as in [`EventFilter`].
+    pub type_glob: Option<String>,
     pub since: Option<i64>,
     pub until: Option<i64>,
+}
+
+impl DeliveryMatch {
+    /// [`DeliveryMatch::type_glob`] as the `LIKE` pattern the query binds.
+    pub(crate) fn type_like(&self) -> Option<String> {
+        self.type_glob.as_deref().map(super::sql::like_pattern)
+    }
 }
 
 /// What a bulk change does to the deliveries it matches.

@@ -22,6 +22,19 @@ macro_rules! read_methods {
                 .await?)
         }
 
+        pub async fn event_status(
+            &self,
+            event_id: &str,
+        ) -> $crate::store::Result<Option<$crate::store::EventStatus>> {
+            let word: Option<String> = sqlx::query_scalar($crate::store::sql::EVENT_STATUS)
+                .bind(event_id)
+                .fetch_optional(&self.reader)
+                .await?;
+            word.map($crate::store::EventStatus::try_from)
+                .transpose()
+                .map_err($crate::store::Error::Internal)
+        }
+
         pub async fn deliveries_of(
             &self,
             event_id: &str,
@@ -48,7 +61,7 @@ macro_rules! read_methods {
         ) -> $crate::store::Result<Vec<$crate::store::EventSummary>> {
             Ok(sqlx::query_as($crate::store::sql::LIST_EVENTS)
                 .bind(&f.source)
-                .bind(&f.type_like)
+                .bind(f.type_like())
                 .bind(f.since)
                 .bind(f.until)
                 .bind(&f.before)
@@ -138,7 +151,7 @@ macro_rules! read_methods {
             Ok(
                 sqlx::query_as($crate::store::sql::LIST_EVENTS_BY_PROVIDER_ID)
                     .bind(&f.source)
-                    .bind(&f.type_like)
+                    .bind(f.type_like())
                     .bind(f.since)
                     .bind(f.until)
                     .bind(&f.before)
@@ -160,7 +173,7 @@ macro_rules! read_methods {
                 .bind(&m.target)
                 .bind(&m.event_id)
                 .bind(&m.source)
-                .bind(&m.type_like)
+                .bind(m.type_like())
                 .bind(m.since)
                 .bind(m.until)
                 .fetch_one(&self.reader)

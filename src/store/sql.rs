@@ -141,20 +141,35 @@ pub const DELIVERIES_OF: &str = "SELECT d.id, d.event_id, d.target, d.status, d.
 pub const ATTEMPTS_OF: &str = "SELECT a.delivery_id, a.attempt, a.started_at, a.duration_ms, \
     a.status_code, a.error, a.response_excerpt, a.outcome FROM attempts a \
     JOIN deliveries d ON d.id = a.delivery_id WHERE d.event_id = $1 ORDER BY a.id";
-/// The events list; `$extra` narrows it further (the provider-ID lookup).
-macro_rules! list_events {
-    ($extra:literal) => {
-        concat!(
-            "SELECT * FROM (SELECT e.id, e.source, e.provider_event_id, \
-    e.event_type, e.received_at, CAST(LENGTH(e.body) AS BIGINT) AS size, \
-    CASE WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = 'dead') \
+/// The status of event `e`, from its deliveries: the one place the rule
+/// described in [`super::status`] is written. The events list filters and
+/// pages on it, so it must be SQL; one event's detail asks the same
+/// expression ([`EVENT_STATUS`]) rather than restating it in Rust.
+macro_rules! event_status {
+    () => {
+        "CASE WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = 'dead') \
     THEN 'failed' \
     WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = 'pending') \
     THEN 'pending' \
     WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = 'delivered') \
     THEN 'delivered' \
     WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) THEN 'cancelled' \
-    ELSE 'unrouted' END AS status \
+    ELSE 'unrouted' END"
+    };
+}
+pub const EVENT_STATUS: &str = concat!(
+    "SELECT ",
+    event_status!(),
+    " AS status FROM events e WHERE e.id = $1"
+);
+/// The events list; `$extra` narrows it further (the provider-ID lookup).
+macro_rules! list_events {
+    ($extra:literal) => {
+        concat!(
+            "SELECT * FROM (SELECT e.id, e.source, e.provider_event_id, \
+    e.event_type, e.received_at, CAST(LENGTH(e.body) AS BIGINT) AS size, ",
+            event_status!(),
+            " AS status \
     FROM events e \
     WHERE (CAST($1 AS TEXT) IS NULL OR e.source = $1) \
     AND (CAST($2 AS TEXT) IS NULL OR e.event_type LIKE $2 ESCAPE '\\') \
@@ -238,6 +253,24 @@ pub const CANCEL_MATCHING: &str = concat!(
 pub const CONFLICT: &str = "SELECT id, source, provider_event_id, event_id, stored_sha256, \
     received_sha256, body, headers, received_at FROM conflicts WHERE id = $1";
 
+/// A `*` glob (the admin API's event-type filter) as the `LIKE` pattern
+/// the queries above bind, with `\` as the escape character so `%`, `_`
+/// and `\` in the glob match only themselves.
+pub fn like_pattern(glob: &str) -> String {
+    let mut out = String::with_capacity(glob.len());
+    for c in glob.chars() {
+        match c {
+            '*' => out.push('%'),
+            '%' | '_' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// `($first, $first+1, ...)` for an `IN` list of `n` values.
 pub fn placeholders(first: usize, n: usize) -> String {
     let list: Vec<String> = (first..first + n).map(|i| format!("${i}")).collect();
@@ -263,6 +296,12 @@ mod tests {
             let flat: Vec<usize> = chunks(&items).flatten().copied().collect();
             assert_eq!(flat, items, "{n}: in order");
         }
+    }
+
+    #[test]
+    fn globs_become_escaped_like_patterns() {
+        assert_eq!(like_pattern("invoice.*"), "invoice.%");
+        assert_eq!(like_pattern("a_b%c\\d*"), "a\\_b\\%c\\\\d%");
     }
 
     #[test]

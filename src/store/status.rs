@@ -6,7 +6,9 @@
 //! `cancelled` (an operator cancelled it; never sent again). An event takes
 //! its status from its deliveries: `failed` when one is dead, else
 //! `pending` when one is pending, else `delivered` when one was delivered,
-//! else `cancelled` when it had deliveries, else `unrouted`.
+//! else `cancelled` when it had deliveries, else `unrouted`. That rule is
+//! written once, in SQL (`sql::EVENT_STATUS` and the events list share it),
+//! because the events list filters and pages on it.
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -74,22 +76,6 @@ impl EventStatus {
     pub fn from_word(word: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.as_str() == word)
     }
-
-    /// The status of an event with deliveries in these statuses.
-    pub fn of(deliveries: impl IntoIterator<Item = DeliveryStatus> + Clone) -> Self {
-        let any = |s: DeliveryStatus| deliveries.clone().into_iter().any(|d| d == s);
-        if any(DeliveryStatus::Dead) {
-            EventStatus::Failed
-        } else if any(DeliveryStatus::Pending) {
-            EventStatus::Pending
-        } else if any(DeliveryStatus::Delivered) {
-            EventStatus::Delivered
-        } else if deliveries.into_iter().next().is_some() {
-            EventStatus::Cancelled
-        } else {
-            EventStatus::Unrouted
-        }
-    }
 }
 
 macro_rules! display_word {
@@ -132,8 +118,17 @@ mod tests {
     use super::*;
     use DeliveryStatus::*;
 
-    #[test]
-    fn event_status_follows_its_deliveries() {
+    /// Runs the one SQL expression of the rule over each mix of statuses.
+    #[tokio::test]
+    async fn event_status_follows_its_deliveries() {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:")
+            .await
+            .unwrap();
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&mut conn)
+            .await
+            .unwrap();
         let cases: [(&[DeliveryStatus], EventStatus); 6] = [
             (&[], EventStatus::Unrouted),
             (&[Delivered, Dead], EventStatus::Failed),
@@ -142,8 +137,34 @@ mod tests {
             (&[Cancelled], EventStatus::Cancelled),
             (&[Pending, Dead], EventStatus::Failed),
         ];
-        for (deliveries, expected) in cases {
-            assert_eq!(EventStatus::of(deliveries.iter().copied()), expected);
+        for (n, (deliveries, expected)) in cases.into_iter().enumerate() {
+            let event = format!("evt_{n}");
+            sqlx::query(
+                "INSERT INTO events (id, source, provider_event_id, event_type, body_sha256, \
+                 body, headers, received_at, routed) VALUES ($1, 's', $1, 't', '', x'', '[]', 0, 0)",
+            )
+            .bind(&event)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+            for (i, status) in deliveries.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO deliveries (id, event_id, target, status, next_attempt_at, \
+                     created_at, updated_at) VALUES ($1, $2, 't', $3, 0, 0, 0)",
+                )
+                .bind(format!("dlv_{n}_{i}"))
+                .bind(&event)
+                .bind(status.as_str())
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            }
+            let word: String = sqlx::query_scalar(crate::store::sql::EVENT_STATUS)
+                .bind(&event)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+            assert_eq!(EventStatus::try_from(word), Ok(expected), "{deliveries:?}");
         }
     }
 

@@ -239,7 +239,7 @@ macro_rules! write_ops {
                 .bind(&m.target)
                 .bind(&m.event_id)
                 .bind(&m.source)
-                .bind(&m.type_like)
+                .bind(m.type_like())
                 .bind(m.since)
                 .bind(m.until)
                 .bind(now)

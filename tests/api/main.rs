@@ -16,6 +16,7 @@ mod fixtures;
 mod handshakes;
 mod hostile;
 mod ingest;
+mod modules;
 mod openapi;
 mod postgres;
 mod process;

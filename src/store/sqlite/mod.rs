@@ -24,9 +24,13 @@ use super::{
 use crate::config::DatabaseConfig;
 use crate::ids::{now_ms, DeliveryId};
 
+mod claim;
+mod health;
 pub mod writer;
 
-use writer::{ClaimJob, Health, Job};
+use claim::ClaimJob;
+use health::Health;
+use writer::Job;
 
 pub(crate) mod ops {
     super::super::writes::write_ops!(sqlx::SqliteConnection, crate::store::sql::Params::Anonymous);
@@ -156,16 +160,7 @@ impl SqliteStore {
 
     /// Leases for several targets in one job, so they share one commit.
     pub async fn claim_many(&self, requests: &[ClaimRequest<'_>]) -> Result<Vec<Vec<Claimed>>> {
-        let jobs = requests
-            .iter()
-            .map(|req| ClaimJob {
-                target: req.target.to_string(),
-                limit: req.limit,
-                now: req.now,
-                lease_until: req.lease_until,
-                owner: req.owner.to_string(),
-            })
-            .collect();
+        let jobs = requests.iter().map(ClaimJob::from).collect();
         self.write(|r| Job::Claim(jobs, r)).await
     }
 

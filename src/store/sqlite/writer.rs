@@ -20,7 +20,6 @@
 //! [`Error::Unavailable`] (503 on ingest): the provider retries, and
 //! deduplication absorbs the retry if the commit did happen after all.
 
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,10 +27,12 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions, Connection};
 use tokio::sync::{mpsc, oneshot};
 
+use super::claim::{claim_all, ClaimJob};
+use super::health::Health;
 use super::ops;
-use crate::ids::{now_ms, DeliveryId};
+use crate::ids::DeliveryId;
 use crate::store::{
-    sql, AttemptRecord, BulkChange, Claimed, DeliveryMatch, Error, IngestOutcome, NewEvent, Result,
+    AttemptRecord, BulkChange, Claimed, DeliveryMatch, Error, IngestOutcome, NewEvent, Result,
     RetryOutcome,
 };
 
@@ -39,21 +40,8 @@ use crate::store::{
 pub const BATCH_MAX: usize = 512;
 /// Most jobs waiting for the writer; beyond this callers wait (then 503).
 pub const QUEUE_MAX: usize = 4096;
-/// How long a failed write keeps `/readyz` at 503 when nothing has been
-/// committed since.
-const UNHEALTHY_FOR_MS: i64 = 10_000;
 
 type Reply<T> = oneshot::Sender<Result<T>>;
-
-/// A lease request the writer can own.
-#[derive(Debug)]
-pub struct ClaimJob {
-    pub target: String,
-    pub limit: i64,
-    pub now: i64,
-    pub lease_until: i64,
-    pub owner: String,
-}
 
 /// One write waiting for the writer, with where its answer goes.
 pub enum Job {
@@ -71,94 +59,44 @@ pub enum Job {
     Close(oneshot::Sender<()>),
 }
 
-/// A job's result, held until the batch's commit decides whether it stands.
-enum Answer {
-    Ingest(Reply<IngestOutcome>, IngestOutcome),
-    Claim(Reply<Vec<Vec<Claimed>>>, Vec<Vec<Claimed>>),
-    Record(Reply<Vec<bool>>, Vec<bool>),
-    Count(Reply<u64>, u64),
-    Unit(Reply<()>),
-    Retry(Reply<RetryOutcome>, RetryOutcome),
-}
-
-impl Answer {
-    fn send(self) {
-        match self {
-            Answer::Ingest(r, v) => drop(r.send(Ok(v))),
-            Answer::Claim(r, v) => drop(r.send(Ok(v))),
-            Answer::Record(r, v) => drop(r.send(Ok(v))),
-            Answer::Count(r, v) => drop(r.send(Ok(v))),
-            Answer::Unit(r) => drop(r.send(Ok(()))),
-            Answer::Retry(r, v) => drop(r.send(Ok(v))),
+/// `$body` with `$r` bound to the job's reply, whatever its type; `$close`
+/// for [`Job::Close`]. The one place that lists where every job keeps it.
+macro_rules! with_reply {
+    ($job:expr, $r:ident => $body:expr, $c:ident => $close:expr) => {
+        match $job {
+            Job::Ingest(_, $r) => $body,
+            Job::Claim(_, $r) => $body,
+            Job::Record(_, $r) => $body,
+            Job::Release(_, _, $r) | Job::Bulk(_, _, _, $r) | Job::Prune(_, _, $r) => $body,
+            Job::AddDeliveries(_, _, _, $r) | Job::Probe(_, $r) => $body,
+            Job::RetryDelivery(_, _, $r) => $body,
+            Job::Close($c) => $close,
         }
-    }
-
-    fn fail(self, e: &Error) {
-        match self {
-            Answer::Ingest(r, _) => drop(r.send(Err(e.clone()))),
-            Answer::Claim(r, _) => drop(r.send(Err(e.clone()))),
-            Answer::Record(r, _) => drop(r.send(Err(e.clone()))),
-            Answer::Count(r, _) => drop(r.send(Err(e.clone()))),
-            Answer::Unit(r) => drop(r.send(Err(e.clone()))),
-            Answer::Retry(r, _) => drop(r.send(Err(e.clone()))),
-        }
-    }
+    };
 }
 
 impl Job {
     /// Whether the caller stopped waiting (its deadline passed).
     fn abandoned(&self) -> bool {
-        match self {
-            Job::Ingest(_, r) => r.is_closed(),
-            Job::Claim(_, r) => r.is_closed(),
-            Job::Record(_, r) => r.is_closed(),
-            Job::Release(_, _, r) | Job::Prune(_, _, r) => r.is_closed(),
-            Job::Bulk(_, _, _, r) => r.is_closed(),
-            Job::AddDeliveries(_, _, _, r) | Job::Probe(_, r) => r.is_closed(),
-            Job::RetryDelivery(_, _, r) => r.is_closed(),
-            Job::Close(_) => false,
-        }
+        with_reply!(self, r => r.is_closed(), _c => false)
     }
 
     fn fail(self, e: &Error) {
-        match self {
-            Job::Ingest(_, r) => drop(r.send(Err(e.clone()))),
-            Job::Claim(_, r) => drop(r.send(Err(e.clone()))),
-            Job::Record(_, r) => drop(r.send(Err(e.clone()))),
-            Job::Release(_, _, r) | Job::Prune(_, _, r) => drop(r.send(Err(e.clone()))),
-            Job::Bulk(_, _, _, r) => drop(r.send(Err(e.clone()))),
-            Job::AddDeliveries(_, _, _, r) | Job::Probe(_, r) => drop(r.send(Err(e.clone()))),
-            Job::RetryDelivery(_, _, r) => drop(r.send(Err(e.clone()))),
-            Job::Close(r) => drop(r.send(())),
-        }
+        with_reply!(self, r => drop(r.send(Err(e.clone()))), c => drop(c.send(())))
     }
 }
 
-/// What `/readyz` knows about the writer without waiting for it.
-#[derive(Debug, Default)]
-pub struct Health {
-    /// Whether the latest batch that carried data (not only a heartbeat
-    /// or a claim) committed.
-    last_ok: AtomicBool,
-    /// When a batch last failed (epoch ms, 0 = never).
-    last_failure_at: AtomicI64,
-}
+/// A job's result, held until the batch's commit decides whether it
+/// stands: called with `None` after the commit, with the error otherwise.
+type Answer = Box<dyn FnOnce(Option<&Error>) + Send>;
 
-impl Health {
-    /// False while the latest batch failed, for a short while after it.
-    pub fn writes_ok(&self, now: i64) -> bool {
-        self.last_ok.load(Ordering::Acquire)
-            || now - self.last_failure_at.load(Ordering::Acquire) > UNHEALTHY_FOR_MS
-    }
-
-    fn committed(&self) {
-        self.last_ok.store(true, Ordering::Release);
-    }
-
-    fn failed(&self) {
-        self.last_failure_at.store(now_ms(), Ordering::Release);
-        self.last_ok.store(false, Ordering::Release);
-    }
+fn hold<T: Send + 'static>(reply: Reply<T>, value: T) -> Answer {
+    Box::new(move |failed| {
+        let _ = reply.send(match failed {
+            None => Ok(value),
+            Some(e) => Err(e.clone()),
+        });
+    })
 }
 
 pub struct Writer {
@@ -246,7 +184,7 @@ impl Writer {
                     self.health.committed();
                 }
                 for answer in answers {
-                    answer.send();
+                    answer(None);
                 }
             }
             Err(e) => {
@@ -259,7 +197,7 @@ impl Writer {
                 }
                 let e = unavailable("write not committed", e);
                 for answer in answers {
-                    answer.fail(&e);
+                    answer(Some(&e));
                 }
                 for job in batch.drain(..) {
                     job.fail(&e);
@@ -303,7 +241,7 @@ async fn run_jobs(
         match ops::ingest(conn, &events).await {
             Ok(outcomes) => {
                 for (reply, outcome) in event_replies.into_iter().zip(outcomes) {
-                    answers.push(Answer::Ingest(reply, outcome));
+                    answers.push(hold(reply, outcome));
                 }
             }
             Err(e) => {
@@ -324,7 +262,7 @@ async fn run_jobs(
             Ok(kept) => {
                 let mut kept = kept.into_iter();
                 for (n, reply) in record_replies {
-                    answers.push(Answer::Record(reply, kept.by_ref().take(n).collect()));
+                    answers.push(hold(reply, kept.by_ref().take(n).collect()));
                 }
             }
             Err(e) => {
@@ -348,27 +286,16 @@ async fn run_jobs(
 /// answered here and the error returned.
 async fn run_one(conn: &mut SqliteConnection, job: Job) -> Result<Answer> {
     match job {
-        Job::Claim(requests, r) => settle(r, claim_all(conn, &requests).await, Answer::Claim),
-        Job::Release(owner, ids, r) => {
-            settle(r, ops::release(conn, &owner, &ids).await, Answer::Count)
-        }
+        Job::Claim(requests, r) => settle(r, claim_all(conn, &requests).await),
+        Job::Release(owner, ids, r) => settle(r, ops::release(conn, &owner, &ids).await),
         Job::AddDeliveries(event_id, deliveries, now, r) => settle(
             r,
             ops::add_deliveries(conn, &event_id, &deliveries, now).await,
-            |r, ()| Answer::Unit(r),
         ),
-        Job::RetryDelivery(id, now, r) => {
-            settle(r, ops::retry_delivery(conn, &id, now).await, Answer::Retry)
-        }
-        Job::Bulk(change, m, now, r) => settle(
-            r,
-            ops::bulk_change(conn, change, &m, now).await,
-            Answer::Count,
-        ),
-        Job::Prune(cutoff, size, r) => {
-            settle(r, ops::prune(conn, cutoff, size).await, Answer::Count)
-        }
-        Job::Probe(now, r) => settle(r, ops::probe(conn, now).await, |r, ()| Answer::Unit(r)),
+        Job::RetryDelivery(id, now, r) => settle(r, ops::retry_delivery(conn, &id, now).await),
+        Job::Bulk(change, m, now, r) => settle(r, ops::bulk_change(conn, change, &m, now).await),
+        Job::Prune(cutoff, size, r) => settle(r, ops::prune(conn, cutoff, size).await),
+        Job::Probe(now, r) => settle(r, ops::probe(conn, now).await),
         Job::Ingest(..) | Job::Record(..) | Job::Close(_) => {
             unreachable!("taken out of the batch before")
         }
@@ -376,57 +303,14 @@ async fn run_one(conn: &mut SqliteConnection, job: Job) -> Result<Answer> {
 }
 
 /// The answer to hold until commit, or, on error, the caller told now.
-fn settle<T>(
-    reply: Reply<T>,
-    result: Result<T>,
-    answer: impl FnOnce(Reply<T>, T) -> Answer,
-) -> Result<Answer> {
+fn settle<T: Send + 'static>(reply: Reply<T>, result: Result<T>) -> Result<Answer> {
     match result {
-        Ok(value) => Ok(answer(reply, value)),
+        Ok(value) => Ok(hold(reply, value)),
         Err(e) => {
             let _ = reply.send(Err(e.clone()));
             Err(e)
         }
     }
-}
-
-async fn claim_all(
-    conn: &mut SqliteConnection,
-    requests: &[ClaimJob],
-) -> Result<Vec<Vec<Claimed>>> {
-    let mut leased = Vec::with_capacity(requests.len());
-    for c in requests {
-        leased.push(claim(conn, c).await?);
-    }
-    Ok(leased)
-}
-
-/// Leases up to `limit` due deliveries of one target. Inside the writer's
-/// transaction the compare-and-set on `locked_until` cannot interleave with
-/// another claim.
-async fn claim(conn: &mut SqliteConnection, c: &ClaimJob) -> Result<Vec<Claimed>> {
-    let ids: Vec<String> = sqlx::query_scalar(
-        "UPDATE deliveries SET locked_until = $1, lock_owner = $2, attempts = attempts + 1, \
-         updated_at = $3 WHERE id IN (SELECT id FROM deliveries WHERE target = $4 \
-         AND status = 'pending' AND next_attempt_at <= $3 AND locked_until <= $3 \
-         ORDER BY next_attempt_at LIMIT $5) RETURNING id",
-    )
-    .bind(c.lease_until)
-    .bind(&c.owner)
-    .bind(c.now)
-    .bind(&c.target)
-    .bind(c.limit)
-    .fetch_all(&mut *conn)
-    .await?;
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let query = format!("{}{}", sql::CLAIMED_ROWS, sql::placeholders(2, ids.len()));
-    let mut q = sqlx::query_as::<_, Claimed>(&query).bind(&c.owner);
-    for id in &ids {
-        q = q.bind(id);
-    }
-    Ok(q.fetch_all(&mut *conn).await?)
 }
 
 /// Any failure of a write batch is "not committed, retry later".

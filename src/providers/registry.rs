@@ -1,0 +1,332 @@
+//! The registry of providers: [`PROVIDERS`] is the one table of provider
+//! names, the source keys each reads and how each is built, so adding a
+//! provider is a file and a row. Parsing a source's `provider = "..."`,
+//! [`super::Provider::name`] and the error listing the known providers all
+//! read this table; there is no other list to keep in step with it.
+
+use std::sync::Arc;
+
+use axum::http::HeaderName;
+
+use super::*;
+use crate::config::{ConfigError, SourceConfig};
+
+/// One row of the provider registry: the name a source's `provider` key
+/// takes, the provider-specific source keys it reads, and how its scheme is
+/// built from the source. [`PROVIDERS`] is the only list of providers;
+/// names, lookup and validation all come from it.
+pub struct Registration {
+    pub name: &'static str,
+    /// Optional source keys this provider reads; any other provider-specific
+    /// key set on its source is a start-up error naming that key.
+    pub keys: &'static [&'static str],
+    pub build: Build,
+}
+
+/// Builds a provider's scheme from its source; the `&str` is the source's
+/// config path (`sources[3]`) for errors.
+pub type Build = fn(&SourceConfig, &str) -> Result<Arc<dyn Scheme>, ConfigError>;
+
+/// Every provider hookgate verifies, in the order README lists them.
+pub const PROVIDERS: &[Registration] = &[
+    Registration {
+        name: "stripe",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(stripe::Stripe)),
+    },
+    Registration {
+        name: "github",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(github::Github)),
+    },
+    Registration {
+        name: "standard-webhooks",
+        keys: standard::KEYS,
+        build: |source, key| standard::StandardWebhooks::build(source, key, "webhook"),
+    },
+    Registration {
+        name: "svix",
+        keys: standard::KEYS,
+        build: |source, key| standard::StandardWebhooks::build(source, key, "webhook"),
+    },
+    Registration {
+        name: "shopify",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(shopify::Shopify)),
+    },
+    Registration {
+        name: "slack",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(slack::Slack)),
+    },
+    Registration {
+        name: "gitlab",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(gitlab::Gitlab)),
+    },
+    Registration {
+        name: "generic-hmac",
+        keys: generic::KEYS,
+        build: |source, key| Ok(Arc::new(generic::Settings::from_config(source, key)?)),
+    },
+    Registration {
+        name: "paddle",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(paddle::Paddle)),
+    },
+    Registration {
+        name: "linear",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(linear::Linear)),
+    },
+    Registration {
+        name: "twilio",
+        keys: &["public_url"],
+        build: |source, key| Ok(Arc::new(twilio::Twilio::from_config(source, key)?)),
+    },
+    Registration {
+        name: "square",
+        keys: &["public_url"],
+        build: |source, key| Ok(Arc::new(square::Square::from_config(source, key)?)),
+    },
+    Registration {
+        name: "mailgun",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(mailgun::Mailgun)),
+    },
+    Registration {
+        name: "hubspot",
+        keys: &["public_url"],
+        build: |source, key| Ok(Arc::new(hubspot::Hubspot::from_config(source, key)?)),
+    },
+    Registration {
+        name: "intercom",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(intercom::SCHEME)),
+    },
+    Registration {
+        name: "typeform",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(typeform::SCHEME)),
+    },
+    Registration {
+        name: "calendly",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(calendly::Calendly)),
+    },
+    Registration {
+        name: "vercel",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(vercel::SCHEME)),
+    },
+    Registration {
+        name: "sentry",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(sentry::SCHEME)),
+    },
+    Registration {
+        name: "bitbucket",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(bitbucket::SCHEME)),
+    },
+    Registration {
+        name: "jira",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(jira::SCHEME)),
+    },
+    Registration {
+        name: "lemon-squeezy",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(lemon_squeezy::SCHEME)),
+    },
+    Registration {
+        name: "paystack",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(paystack::SCHEME)),
+    },
+    Registration {
+        name: "razorpay",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(razorpay::SCHEME)),
+    },
+    Registration {
+        name: "woocommerce",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(woocommerce::Woocommerce)),
+    },
+    Registration {
+        name: "pagerduty",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(pagerduty::Pagerduty)),
+    },
+    Registration {
+        name: "zendesk",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(zendesk::Zendesk)),
+    },
+    Registration {
+        name: "mux",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(mux::Mux)),
+    },
+    Registration {
+        name: "docusign",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(docusign::Docusign)),
+    },
+    // Clerk and Resend sign with Svix: Standard Webhooks with `svix-*` headers.
+    Registration {
+        name: "clerk",
+        keys: standard::KEYS,
+        build: |source, key| standard::StandardWebhooks::build(source, key, "svix"),
+    },
+    Registration {
+        name: "resend",
+        keys: standard::KEYS,
+        build: |source, key| standard::StandardWebhooks::build(source, key, "svix"),
+    },
+    Registration {
+        name: "basic-auth",
+        keys: &["event_id_pointer", "event_type_pointer"],
+        build: |source, key| {
+            Ok(Arc::new(basic_auth::BasicAuth {
+                pointers: kit::Pointers::from_config(source, key)?,
+            }))
+        },
+    },
+    Registration {
+        name: "header-token",
+        keys: &["token_header", "event_id_pointer", "event_type_pointer"],
+        build: |source, key| {
+            Ok(Arc::new(header_token::HeaderToken {
+                header: token_header(source, key)?,
+                pointers: kit::Pointers::from_config(source, key)?,
+            }))
+        },
+    },
+    Registration {
+        name: "discord",
+        keys: &["public_keys", "signing_key"],
+        build: |source, key| Ok(Arc::new(discord::Discord::from_config(source, key)?)),
+    },
+    Registration {
+        name: "sendgrid",
+        keys: &["public_keys", "signing_key"],
+        build: |source, key| Ok(Arc::new(sendgrid::Sendgrid::from_config(source, key)?)),
+    },
+    Registration {
+        name: "twitch",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(twitch::Twitch)),
+    },
+    Registration {
+        name: "zoom",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(zoom::Zoom)),
+    },
+    Registration {
+        name: "dropbox",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(dropbox::Dropbox)),
+    },
+    Registration {
+        name: "microsoft-graph",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(graph::Graph)),
+    },
+    Registration {
+        name: "aws-sns",
+        keys: sns::KEYS,
+        build: |source, key| Ok(Arc::new(sns::Sns::from_config(source, key)?)),
+    },
+];
+
+/// The provider names accepted in `sources[].provider`.
+pub fn provider_names() -> impl Iterator<Item = &'static str> {
+    PROVIDERS.iter().map(|r| r.name)
+}
+
+/// `public_url`: the exact URL registered with a provider that signs the
+/// URL; an absolute `http(s)` URL.
+pub fn public_url(source: &SourceConfig, key: &str) -> Result<String, ConfigError> {
+    let url = source.public_url.as_deref().ok_or_else(|| {
+        ConfigError::new(
+            format!("{key}.public_url"),
+            format!(
+                "provider {:?} signs the URL it posts to: set public_url to the exact URL registered with it",
+                source.provider
+            ),
+        )
+    })?;
+    match reqwest::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+            Ok(url.to_string())
+        }
+        _ => Err(ConfigError::new(
+            format!("{key}.public_url"),
+            format!("{url:?} is not an absolute http(s) URL"),
+        )),
+    }
+}
+
+/// `token_header`: the header a static token arrives in, lower-cased.
+pub fn token_header(source: &SourceConfig, key: &str) -> Result<String, ConfigError> {
+    let name = source.token_header.as_deref().ok_or_else(|| {
+        ConfigError::new(
+            format!("{key}.token_header"),
+            "name the header that carries the token",
+        )
+    })?;
+    HeaderName::from_bytes(name.as_bytes())
+        .map(|h| h.as_str().to_string())
+        .map_err(|_| {
+            ConfigError::new(
+                format!("{key}.token_header"),
+                format!("{name:?} is not a valid header name"),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(extra: &str) -> SourceConfig {
+        toml::from_str(&format!(
+            "name = \"s\"\nprovider = \"x\"\nsecrets = [\"k\"]\n{extra}"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn public_url_and_token_header_are_validated_naming_the_key() {
+        let ok = source("public_url = \"https://hooks.example.com/ingest/s?x=1\"");
+        assert_eq!(
+            public_url(&ok, "sources[0]").unwrap(),
+            "https://hooks.example.com/ingest/s?x=1"
+        );
+        for bad in [
+            "",
+            "public_url = \"/ingest/s\"",
+            "public_url = \"ftp://h/x\"",
+        ] {
+            let err = public_url(&source(bad), "sources[0]").unwrap_err();
+            assert_eq!(err.key, "sources[0].public_url", "{bad}: {err}");
+        }
+        let ok = source("token_header = \"X-Webhook-Token\"");
+        assert_eq!(token_header(&ok, "sources[0]").unwrap(), "x-webhook-token");
+        for bad in ["", "token_header = \"bad header\""] {
+            let err = token_header(&source(bad), "sources[0]").unwrap_err();
+            assert_eq!(err.key, "sources[0].token_header", "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn registry_names_are_unique() {
+        let mut names: Vec<&str> = provider_names().collect();
+        let all = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), all);
+    }
+}

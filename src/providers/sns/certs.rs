@@ -1,0 +1,165 @@
+//! SNS signing certificates: which hosts may serve them (`sns_cert_hosts`,
+//! one DNS label per `*`), the HTTPS client that fetches them (with
+//! `sns_ca_file` trusted too) and the per-source cache by URL.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rsa::pkcs8::DecodePublicKey;
+use rsa::RsaPublicKey;
+use x509_cert::der::{DecodePem, Encode};
+
+use crate::config::{ConfigError, SourceConfig};
+use crate::providers::Rejection;
+
+/// Where SNS serves its signing certificates by default.
+pub const DEFAULT_CERT_HOSTS: &[&str] = &["sns.*.amazonaws.com", "sns.*.amazonaws.com.cn"];
+
+/// Certificates kept per source; SNS rotates its certificate rarely, so
+/// more distinct URLs than this means something is off and the cache
+/// starts over rather than grow.
+const CACHE_LIMIT: usize = 64;
+
+/// The certificates one source trusts and has fetched.
+pub struct Certificates {
+    pub hosts: Vec<String>,
+    /// Also fetches `SubscribeURL`s, on the same terms.
+    pub client: reqwest::Client,
+    cache: Mutex<HashMap<String, Arc<RsaPublicKey>>>,
+}
+
+/// Whether `host` matches one of `patterns`: the same number of labels,
+/// each equal (ignoring case) or matched by a `*` label.
+pub fn host_allowed(patterns: &[String], host: &str) -> bool {
+    let labels: Vec<&str> = host.split('.').collect();
+    patterns.iter().any(|p| {
+        let want: Vec<&str> = p.split('.').collect();
+        want.len() == labels.len()
+            && want
+                .iter()
+                .zip(&labels)
+                .all(|(w, l)| !l.is_empty() && (*w == "*" || w.eq_ignore_ascii_case(l)))
+    })
+}
+
+fn valid_pattern(p: &str) -> bool {
+    !p.is_empty()
+        && p.split('.').all(|label| {
+            label == "*"
+                || (!label.is_empty()
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        })
+}
+
+impl Certificates {
+    pub fn from_config(source: &SourceConfig, key: &str) -> Result<Certificates, ConfigError> {
+        let cert_hosts: Vec<String> = match &source.sns_cert_hosts {
+            Some(list) => list.clone(),
+            None => DEFAULT_CERT_HOSTS.iter().map(|s| s.to_string()).collect(),
+        };
+        if cert_hosts.is_empty() {
+            return Err(ConfigError::new(
+                format!("{key}.sns_cert_hosts"),
+                "list at least one host pattern (or leave the key out for SNS's own hosts)",
+            ));
+        }
+        for (i, p) in cert_hosts.iter().enumerate() {
+            if !valid_pattern(p) {
+                return Err(ConfigError::new(
+                    format!("{key}.sns_cert_hosts[{i}]"),
+                    format!("{p:?} is not a host pattern (DNS labels or `*` for one label)"),
+                ));
+            }
+        }
+        let mut builder = reqwest::Client::builder()
+            .https_only(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10));
+        if let Some(path) = &source.sns_ca_file {
+            let bad = |m: String| ConfigError::new(format!("{key}.sns_ca_file"), m);
+            let pem = std::fs::read(path).map_err(|e| bad(format!("cannot read {path}: {e}")))?;
+            let ca = reqwest::Certificate::from_pem(&pem)
+                .map_err(|e| bad(format!("{path} is not a PEM certificate: {e}")))?;
+            builder = builder.add_root_certificate(ca);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| ConfigError::new(format!("{key}.sns_ca_file"), e.to_string()))?;
+        Ok(Certificates {
+            hosts: cert_hosts,
+            client,
+            cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Trusts `pem` as the certificate served at `url` (unit tests of
+    /// published messages whose certificate can no longer be fetched).
+    #[cfg(test)]
+    pub fn trust(&self, url: &str, pem: &str) {
+        self.trust_key(
+            url,
+            public_key_of(pem.as_bytes()).expect("a certificate with an RSA key"),
+        );
+    }
+
+    /// Trusts `key` as the one served at `url`.
+    #[cfg(test)]
+    pub fn trust_key(&self, url: &str, key: RsaPublicKey) {
+        self.cache
+            .lock()
+            .unwrap()
+            .insert(url.to_string(), Arc::new(key));
+    }
+
+    pub fn cached(&self, url: &str) -> Option<Arc<RsaPublicKey>> {
+        self.cache.lock().unwrap().get(url).cloned()
+    }
+
+    pub async fn fetch(&self, url: String) -> Result<(), Rejection> {
+        let response = self.client.get(&url).send().await.map_err(|e| {
+            tracing::warn!(url = %url, error = %e, "cannot fetch the SNS signing certificate");
+            Rejection::Unavailable("cannot fetch the signing certificate now".into())
+        })?;
+        if !response.status().is_success() {
+            return Err(Rejection::Unauthorized(format!(
+                "the signing certificate URL answered {}",
+                response.status().as_u16()
+            )));
+        }
+        let pem = response.bytes().await.map_err(|_| {
+            Rejection::Unavailable("cannot read the signing certificate now".into())
+        })?;
+        let key = public_key_of(&pem).ok_or_else(|| {
+            Rejection::Unauthorized("SigningCertURL does not serve an RSA certificate".into())
+        })?;
+        let mut certs = self.cache.lock().unwrap();
+        if certs.len() >= CACHE_LIMIT {
+            certs.clear();
+        }
+        certs.insert(url, Arc::new(key));
+        Ok(())
+    }
+}
+
+/// The RSA public key of a PEM certificate.
+pub fn public_key_of(pem: &[u8]) -> Option<RsaPublicKey> {
+    let cert = x509_cert::Certificate::from_pem(pem).ok()?;
+    let spki = cert.tbs_certificate.subject_public_key_info.to_der().ok()?;
+    RsaPublicKey::from_public_key_der(&spki).ok()
+}
+
+/// Checks that `url` is https on an allowed host.
+pub fn cert_url_host(patterns: &[String], url: &str) -> Result<(), Rejection> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|_| Rejection::Unauthorized("SigningCertURL is not a URL".into()))?;
+    let host = parsed.host_str().unwrap_or("");
+    if parsed.scheme() != "https" || !host_allowed(patterns, host) {
+        return Err(Rejection::Unauthorized(format!(
+            "certificate host {host:?} is not an allowed SNS host"
+        )));
+    }
+    Ok(())
+}
