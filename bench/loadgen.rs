@@ -135,7 +135,7 @@ fn gitlab_headers(token: &str, body: &[u8], event_uuid: &str) -> Vec<(String, St
     .expect("a GitLab source");
     let (provider, keys) =
         Provider::from_config(&source, "sources[0]").expect("a valid GitLab source");
-    let now = hookgate::ids::now_ms() / 1000;
+    let now = hookgate::time::UnixMs::now();
     provider.sign_as(keys.first().unwrap_or_default(), body, now, event_uuid)
 }
 

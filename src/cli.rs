@@ -7,6 +7,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{process_env, resolve_path, Config, ConfigError};
 use crate::startup::{Application, Roles, StartupError};
+use crate::wiring::Wiring;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -127,9 +128,17 @@ impl CliError {
     }
 }
 
+/// Reads the configuration file as data; `serve` builds it in
+/// [`Application::build`].
 fn load(arg: &ConfigArg) -> Result<Config, CliError> {
     let path = resolve_path(arg.config.as_deref(), &process_env);
     Ok(Config::load(&path, &process_env)?)
+}
+
+/// Reads the configuration and builds its running parts, which is how it
+/// is validated: every command but `serve` starts here.
+fn build(arg: &ConfigArg) -> Result<Wiring, CliError> {
+    Ok(Wiring::build(load(arg)?)?)
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
@@ -137,7 +146,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve(args) => serve(args).await,
         Command::CheckConfig(arg) => check_config(&arg),
         Command::Replay(args) => {
-            let config = load(&args.config)?;
+            let wiring = build(&args.config)?;
             let opts = crate::replay::Options {
                 source: args.source,
                 url: args.url,
@@ -146,7 +155,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 print_curl: args.print_curl,
                 paths: args.paths,
             };
-            match crate::replay::run(&config, &opts).await {
+            match crate::replay::run(&wiring, &opts).await {
                 Ok(true) => Ok(()),
                 Ok(false) => Err(CliError::Failed(
                     "some requests were not answered 2xx".into(),
@@ -156,8 +165,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Listen(args) => listen(args).await,
         Command::Migrate(arg) => {
-            let config = load(&arg)?;
-            let store = crate::store::Store::connect(&config.database)
+            let wiring = build(&arg)?;
+            let store = crate::store::Store::connect(&wiring.config.database)
                 .await
                 .map_err(|e| CliError::Failed(format!("database: {e}")))?;
             store
@@ -214,8 +223,8 @@ async fn listen(args: ListenArgs) -> Result<(), CliError> {
     }
     let secret = match args.secret {
         Some(s) => Some(s),
-        None => load(&args.config).ok().and_then(|config| {
-            config.targets.iter().find_map(|t| {
+        None => build(&args.config).ok().and_then(|wiring| {
+            wiring.config.targets.iter().find_map(|t| {
                 let url = reqwest::Url::parse(&t.url).ok()?;
                 let points_here = url.port_or_known_default() == Some(args.listen.port())
                     && url
@@ -249,7 +258,8 @@ async fn listen(args: ListenArgs) -> Result<(), CliError> {
 }
 
 fn check_config(arg: &ConfigArg) -> Result<(), CliError> {
-    let config = load(arg)?;
+    let wiring = build(arg)?;
+    let config = &wiring.config;
     let backend = if config.database.url.starts_with("sqlite:") {
         "sqlite"
     } else {

@@ -6,10 +6,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::config::Config;
 use crate::ids::fresh_id;
-use crate::providers::Provider;
 use crate::time::UnixMs;
+use crate::wiring::Wiring;
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -97,31 +96,32 @@ fn make_unique(body: &[u8], pointer: &str) -> Result<Vec<u8>, String> {
     serde_json::to_vec_pretty(&json).map_err(|e| e.to_string())
 }
 
-/// Reads, rewrites (with `--unique`) and signs every request to send.
-pub fn prepare(config: &Config, opts: &Options) -> Result<(String, Vec<Prepared>), String> {
-    let (index, source) = config
-        .sources
-        .iter()
-        .enumerate()
-        .find(|(_, s)| s.name == opts.source)
-        .ok_or_else(|| format!("no source named {:?} in the configuration", opts.source))?;
-    let (provider, keys) =
-        Provider::from_config(source, &format!("sources[{index}]")).map_err(|e| e.to_string())?;
-    provider.signing_ready(&keys)?;
+/// Reads, rewrites (with `--unique`) and signs every request to send, with
+/// the source's provider and keys as built from the configuration.
+pub fn prepare(wiring: &Wiring, opts: &Options) -> Result<(String, Vec<Prepared>), String> {
+    let Some(source) = wiring.sources.get(&opts.source) else {
+        return Err(format!(
+            "no source named {:?} in the configuration",
+            opts.source
+        ));
+    };
+    let (provider, keys) = (&source.provider, &source.keys);
+    provider.signing_ready(keys)?;
     let key = keys.first().unwrap_or_default().to_vec();
     let url = match &opts.url {
         // A bare gateway address gets the source's ingest path.
         Some(u) if reqwest::Url::parse(u).is_ok_and(|p| p.path() == "/") => {
-            format!("{}/ingest/{}", u.trim_end_matches('/'), source.name)
+            format!("{}/ingest/{}", u.trim_end_matches('/'), opts.source)
         }
         Some(u) => u.clone(),
         None => {
-            let listen = config
+            let listen = wiring
+                .config
                 .server
                 .listen
                 .replace("0.0.0.0", "127.0.0.1")
                 .replace("[::]", "[::1]");
-            format!("http://{listen}/ingest/{}", source.name)
+            format!("http://{listen}/ingest/{}", opts.source)
         }
     };
     let mut prepared = Vec::new();
@@ -163,8 +163,8 @@ pub fn curl_command(url: &str, p: &Prepared) -> String {
 }
 
 /// Runs `hookgate replay`; returns whether every request got a 2xx.
-pub async fn run(config: &Config, opts: &Options) -> Result<bool, String> {
-    let (url, prepared) = prepare(config, opts)?;
+pub async fn run(wiring: &Wiring, opts: &Options) -> Result<bool, String> {
+    let (url, prepared) = prepare(wiring, opts)?;
     if opts.print_curl {
         for p in &prepared {
             println!("{}", curl_command(&url, p));

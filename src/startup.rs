@@ -1,19 +1,16 @@
-//! Wiring: [`Application::build`] turns a validated [`Config`] into a bound
-//! listener, a migrated store, the router and the dispatcher;
-//! [`Application::run_until_stopped`] serves until the token is cancelled,
-//! then drains.
+//! Start-up: [`Application::build`] turns a [`Config`] into its running parts
+//! (once, through [`Wiring`]), a bound listener, a migrated store, the
+//! router and the dispatcher; [`Application::run_until_stopped`] serves
+//! until the token is cancelled, then drains.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
-use axum::{Json, Router};
-use metrics_exporter_prometheus::PrometheusHandle;
+use axum::routing::any;
+use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -22,34 +19,12 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::client_ip::Cidrs;
-use crate::config::Config;
+use crate::app::AppState;
+use crate::config::{Config, ConfigError, RetentionConfig};
 use crate::dispatch::Dispatcher;
 use crate::error::ApiError;
-use crate::ids::now_ms;
-use crate::providers::{Keys, Provider};
 use crate::store::Store;
-
-/// A configured source, ready to verify requests.
-pub struct Source {
-    pub provider: Provider,
-    pub keys: Keys,
-    pub tolerance: Option<u64>,
-    /// Who may post to this source; `None` lets everyone.
-    pub allow_ips: Option<Cidrs>,
-}
-
-/// What every handler shares.
-pub struct AppState {
-    pub config: Arc<Config>,
-    pub store: Arc<Store>,
-    pub sources: HashMap<String, Source>,
-    /// Notified after each commit that created deliveries.
-    pub wake: Arc<Notify>,
-    pub metrics: PrometheusHandle,
-    /// Peers whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: Cidrs,
-}
+use crate::wiring::Wiring;
 
 /// Which roles this process runs (`serve --no-ingest`, `--no-dispatcher`).
 #[derive(Debug, Clone, Copy)]
@@ -70,7 +45,7 @@ impl Default for Roles {
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error(transparent)]
-    Config(#[from] crate::config::ConfigError),
+    Config(#[from] ConfigError),
     #[error("database: {0}")]
     Store(#[from] crate::store::Error),
     #[error("cannot listen on {addr}: {source}")]
@@ -88,32 +63,21 @@ pub struct Application {
     roles: Roles,
     grace: Duration,
     limits: crate::server::Limits,
-    retention: crate::config::RetentionConfig,
+    retention: RetentionConfig,
 }
 
 impl Application {
+    /// Builds the running parts from `config` ([`Wiring::build`], which is
+    /// also its validation), then connects and migrates the store and binds
+    /// the listener.
     pub async fn build(config: Config, roles: Roles) -> Result<Application, StartupError> {
-        let config = Arc::new(config);
-        let mut sources = HashMap::new();
-        for (i, s) in config.sources.iter().enumerate() {
-            let key = format!("sources[{i}]");
-            let (provider, keys) = Provider::from_config(s, &key)?;
-            let allow_ips = match &s.allow_ips {
-                Some(list) => Some(Cidrs::parse(list, &format!("{key}.allow_ips"))?),
-                None => None,
-            };
-            sources.insert(
-                s.name.clone(),
-                Source {
-                    provider,
-                    keys,
-                    tolerance: s.tolerance_secs,
-                    allow_ips,
-                },
-            );
-        }
-        let trusted_proxies =
-            Cidrs::parse(&config.server.trusted_proxies, "server.trusted_proxies")?;
+        let Wiring {
+            config,
+            sources,
+            targets,
+            routes,
+            trusted_proxies,
+        } = Wiring::build(config)?;
         for place in config.shipped_development_values() {
             tracing::warn!(
                 key = %place,
@@ -124,7 +88,14 @@ impl Application {
         let store = Arc::new(Store::connect(&config.database).await?);
         store.migrate().await?;
         let wake = Arc::new(Notify::new());
-        let dispatcher = Arc::new(Dispatcher::new(store.clone(), &config, wake.clone())?);
+        let grace = Duration::from_millis(config.server.shutdown_grace_ms);
+        let dispatcher = Arc::new(Dispatcher::new(
+            store.clone(),
+            targets,
+            &config.dispatcher,
+            grace,
+            wake.clone(),
+        )?);
         let listener = TcpListener::bind(&config.server.listen)
             .await
             .map_err(|source| StartupError::Listen {
@@ -138,6 +109,8 @@ impl Application {
             config: config.clone(),
             store: store.clone(),
             sources,
+            routes,
+            max_body_bytes: config.server.max_body_bytes,
             wake,
             metrics: crate::telemetry::metrics_handle(),
             trusted_proxies,
@@ -149,7 +122,7 @@ impl Application {
             store,
             dispatcher,
             roles,
-            grace: Duration::from_millis(config.server.shutdown_grace_ms),
+            grace,
             limits,
             retention: config.retention.clone(),
         })
@@ -223,14 +196,11 @@ fn server_limits(config: &Config, roles: Roles) -> crate::server::Limits {
 
 fn router(state: Arc<AppState>, roles: Roles) -> Router {
     let config = state.config.clone();
-    let mut router = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics));
+    let mut router = crate::health::router();
     if roles.ingest {
         router = router.route(
             "/ingest/{source}",
-            any(crate::ingest::ingest).layer(DefaultBodyLimit::max(config.server.max_body_bytes)),
+            any(crate::ingest::ingest).layer(DefaultBodyLimit::max(state.max_body_bytes)),
         );
     }
     router
@@ -263,42 +233,4 @@ fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
         path = %req.uri().path(),
         request_id = %request_id,
     )
-}
-
-async fn healthz() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok" }))
-}
-
-async fn readyz(State(app): State<Arc<AppState>>) -> Response {
-    match app.store.probe().await {
-        Ok(()) => Json(serde_json::json!({ "status": "ready" })).into_response(),
-        Err(e) => {
-            ApiError::unavailable(format!("the store cannot commit a write: {e}")).into_response()
-        }
-    }
-}
-
-async fn metrics(State(app): State<Arc<AppState>>) -> Response {
-    // Outbox gauges are read from the store at scrape time, so they hold
-    // across processes sharing one database.
-    if let Ok(backlog) = app.store.backlog().await {
-        let now = now_ms();
-        for target in &app.config.targets {
-            let row = backlog.iter().find(|b| b.target == target.name);
-            let pending = row.map_or(0, |b| b.pending);
-            let oldest = row
-                .and_then(|b| b.oldest_created_at)
-                .map_or(0.0, |t| (now - t).max(0) as f64 / 1000.0);
-            metrics::gauge!("hookgate_outbox_pending", "target" => target.name.clone())
-                .set(pending as f64);
-            metrics::gauge!("hookgate_outbox_oldest_pending_seconds", "target" => target.name.clone())
-                .set(oldest);
-        }
-    }
-    (
-        StatusCode::OK,
-        [("content-type", "text/plain; version=0.0.4")],
-        app.metrics.render(),
-    )
-        .into_response()
 }

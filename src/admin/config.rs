@@ -10,9 +10,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::params::{NoParams, Params};
+use crate::app::AppState;
 use crate::error::ApiError;
 use crate::ids::now_ms;
-use crate::startup::AppState;
 use crate::store::GroupCount;
 use crate::time::format_ms;
 

@@ -12,7 +12,7 @@ use super::events::shown;
 use super::params::{known_source, list_query, NoParams, Page, Params};
 use crate::error::ApiError;
 use crate::ids::ConflictId;
-use crate::startup::AppState;
+use crate::app::AppState;
 use crate::time::format_ms;
 
 list_query! {

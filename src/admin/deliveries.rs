@@ -16,9 +16,9 @@ use super::params::{
     known_source, known_target, list_query, optional_json, time_param, NoParams, Page, Params,
 };
 use super::status::{self, DeliveryStatus};
+use crate::app::AppState;
 use crate::error::ApiError;
 use crate::ids::{now_ms, DeliveryId, EventId};
-use crate::startup::AppState;
 use crate::store::{
     AttemptRow, BulkChange, DeliveryFilter, DeliveryMatch, DeliveryRow, RetryOutcome,
 };

@@ -17,9 +17,9 @@ use super::params::{
     known_source, known_target, list_query, optional_json, time_param, NoParams, Page, Params,
 };
 use super::status::{self, EventStatus};
+use crate::app::AppState;
 use crate::error::ApiError;
 use crate::ids::{now_ms, DeliveryId, EventId};
-use crate::startup::AppState;
 use crate::store::{EventFilter, EventSummary};
 use crate::time::format_ms;
 
@@ -271,7 +271,7 @@ pub async fn replay(
             }
             named
         }
-        None => app.config.routed_targets(&event.source, &event.event_type),
+        None => app.routes.targets(&event.source, &event.event_type),
     };
     let now = now_ms();
     let deliveries: Vec<(DeliveryId, String)> = targets

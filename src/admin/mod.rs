@@ -28,8 +28,8 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::app::AppState;
 use crate::error::ApiError;
-use crate::startup::AppState;
 
 pub mod config;
 pub mod conflicts;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::app::AppState;
 
 /// Declares a list's query: a strict query-string struct (see [`Params`])
 /// with the given filters, then the `limit` and `cursor` every list takes,

@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::{Config, ConfigError, DispatcherConfig};
+use crate::config::{ConfigError, DispatcherConfig};
 use crate::ids::now_ms;
 use crate::store::{AttemptOutcome, AttemptRecord, ClaimRequest, Claimed, Store};
 use crate::time::UnixMs;
@@ -62,29 +62,33 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    /// `wake` is notified by ingest after each commit.
+    /// Delivers to the built `targets`; `wake` is notified by ingest after
+    /// each commit; `grace` bounds the drain at shutdown.
     pub fn new(
         store: Arc<Store>,
-        config: &Config,
+        targets: Vec<TargetSpec>,
+        settings: &DispatcherConfig,
+        grace: Duration,
         wake: Arc<Notify>,
     ) -> Result<Dispatcher, ConfigError> {
-        let mut targets = Vec::new();
-        for (i, t) in config.targets.iter().enumerate() {
-            let spec = TargetSpec::from_config(t, &format!("targets[{i}]"))?;
-            let slots = spec.max_in_flight as usize;
-            targets.push(Arc::new(Target {
-                slots: Arc::new(Semaphore::new(slots)),
-                refill_at: (slots / 4).clamp(1, config.dispatcher.batch_size.max(1) as usize),
-                spec,
-            }));
-        }
+        let targets: Vec<Arc<Target>> = targets
+            .into_iter()
+            .map(|spec| {
+                let slots = spec.max_in_flight as usize;
+                Arc::new(Target {
+                    slots: Arc::new(Semaphore::new(slots)),
+                    refill_at: (slots / 4).clamp(1, settings.batch_size.max(1) as usize),
+                    spec,
+                })
+            })
+            .collect();
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("hookgate/", env!("CARGO_PKG_VERSION")))
             .pool_idle_timeout(Duration::from_secs(60))
             .build()
             .map_err(|e| ConfigError::new("targets", format!("HTTP client: {e}")))?;
-        let settings = config.dispatcher.clone();
+        let settings = settings.clone();
         let in_flight: usize = targets.iter().map(|t| t.spec.max_in_flight as usize).sum();
         let (records, queue) = mpsc::channel(in_flight.max(1));
         tokio::spawn(record_loop(store.clone(), queue));
@@ -101,7 +105,7 @@ impl Dispatcher {
                 retry_after_max: Duration::from_millis(settings.retry_after_max_ms),
             },
             settings,
-            grace: Duration::from_millis(config.server.shutdown_grace_ms),
+            grace,
             instance: format!("{:08x}", rand::random::<u32>()),
             claims: AtomicU64::new(0),
         })

@@ -7,7 +7,7 @@ use axum::http::{HeaderName, HeaderValue};
 use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
 
 use super::retry::parse_retry_after;
-use crate::config::{ConfigError, TargetConfig};
+use crate::config::{redact_url, ConfigError, TargetConfig};
 use crate::providers::standard;
 use crate::store::Claimed;
 use crate::time::UnixMs;
@@ -35,7 +35,8 @@ impl TargetSpec {
             .ok_or_else(|| {
                 ConfigError::new(
                     format!("{key}.url"),
-                    format!("{:?} is not an http(s) URL", target.url),
+                    // Redacted: the URL may carry a credential.
+                    format!("{:?} is not an http(s) URL", redact_url(&target.url)),
                 )
             })?;
         let signing_key = match &target.signing_secret {

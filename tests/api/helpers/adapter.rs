@@ -5,6 +5,7 @@
 //! so when these internals change shape, this file is what follows them.
 
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use axum::http::HeaderMap;
 use hookgate::config::{Config, DatabaseConfig, RetentionConfig};
@@ -12,6 +13,8 @@ use hookgate::dispatch::Dispatcher;
 use hookgate::providers::{Inbound, Keys, Provider, Rejection, Verdict};
 use hookgate::startup::Application;
 use hookgate::store::{NewEvent, Store};
+use hookgate::time::UnixMs;
+use hookgate::wiring::Wiring;
 use tokio_util::sync::CancellationToken;
 
 pub use hookgate::startup::Roles;
@@ -76,7 +79,23 @@ pub async fn start(text: &str, roles: Roles) -> Running {
 /// Another dispatcher over the same store and targets, as a second process
 /// would run.
 pub fn another_dispatcher(config: &Config, store: Arc<Store>) -> Arc<Dispatcher> {
-    Arc::new(Dispatcher::new(store, config, Arc::new(tokio::sync::Notify::new())).unwrap())
+    let wiring = wiring(config);
+    Arc::new(
+        Dispatcher::new(
+            store,
+            wiring.targets,
+            &wiring.config.dispatcher,
+            Duration::from_millis(wiring.config.server.shutdown_grace_ms),
+            Arc::new(tokio::sync::Notify::new()),
+        )
+        .unwrap(),
+    )
+}
+
+/// The configuration built into running parts, as `Application::build`
+/// builds it.
+fn wiring(config: &Config) -> Wiring {
+    Wiring::build(config.clone()).expect("test config builds")
 }
 
 /// A store on `url` with default pool settings, migrated.
@@ -145,18 +164,20 @@ impl Signer {
     /// The headers the provider would add to `body` at `at` (seconds),
     /// with a fresh delivery ID where it sends one.
     pub fn headers(&self, body: &[u8], at: i64) -> Vec<(String, String)> {
-        self.provider.sign(self.key(), body, at)
+        self.provider.sign(self.key(), body, UnixMs::from_secs(at))
     }
 
     /// [`Signer::headers`] with this delivery ID.
     pub fn headers_as(&self, body: &[u8], at: i64, delivery_id: &str) -> Vec<(String, String)> {
-        self.provider.sign_as(self.key(), body, at, delivery_id)
+        self.provider
+            .sign_as(self.key(), body, UnixMs::from_secs(at), delivery_id)
     }
 
     /// The whole request as the provider sends it at `at`: the body (which a
     /// few providers stamp or sign inside) and the headers.
     pub fn request(&self, body: &[u8], at: i64) -> (Vec<u8>, Vec<(String, String)>) {
-        self.provider.prepare(self.key(), body, at)
+        self.provider
+            .prepare(self.key(), body, UnixMs::from_secs(at))
     }
 
     /// [`Signer::request`] with this delivery ID.
@@ -166,13 +187,18 @@ impl Signer {
         at: i64,
         delivery_id: &str,
     ) -> (Vec<u8>, Vec<(String, String)>) {
-        self.provider.prepare_as(self.key(), body, at, delivery_id)
+        self.provider
+            .prepare_as(self.key(), body, UnixMs::from_secs(at), delivery_id)
     }
 
     /// Verifies a POST as ingest would at `at` (seconds), with every secret.
     pub fn verify(&self, headers: &HeaderMap, body: &[u8], at: i64) -> Result<Verdict, Rejection> {
-        self.provider
-            .verify(&self.keys, None, &Inbound::post(headers, body), at)
+        self.provider.verify(
+            &self.keys,
+            None,
+            &Inbound::post(headers, body),
+            UnixMs::from_secs(at),
+        )
     }
 }
 
@@ -212,7 +238,7 @@ pub fn verified_event(config: &Config, source: &str, body: &str, received_at: i6
     let Ok(Verdict::Event(verified)) = signer.verify(&headers, body.as_bytes(), now_secs()) else {
         panic!("a verified event")
     };
-    let targets = config.routed_targets(source, verified.event_type());
+    let targets = wiring(config).routes.targets(source, verified.event_type());
     NewEvent::from_verified(
         &verified,
         source,

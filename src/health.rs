@@ -1,0 +1,61 @@
+//! `/healthz` (the process answers), `/readyz` (the store can commit a
+//! write) and `/metrics` (Prometheus text, with outbox gauges read from the
+//! store at scrape time).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::ids::now_ms;
+
+/// The three endpoints, mounted at the root.
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+}
+
+async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+async fn readyz(State(app): State<Arc<AppState>>) -> Response {
+    match app.store.probe().await {
+        Ok(()) => Json(serde_json::json!({ "status": "ready" })).into_response(),
+        Err(e) => {
+            ApiError::unavailable(format!("the store cannot commit a write: {e}")).into_response()
+        }
+    }
+}
+
+async fn metrics(State(app): State<Arc<AppState>>) -> Response {
+    // Outbox gauges are read from the store at scrape time, so they hold
+    // across processes sharing one database.
+    if let Ok(backlog) = app.store.backlog().await {
+        let now = now_ms();
+        for target in &app.config.targets {
+            let row = backlog.iter().find(|b| b.target == target.name);
+            let pending = row.map_or(0, |b| b.pending);
+            let oldest = row
+                .and_then(|b| b.oldest_created_at)
+                .map_or(0.0, |t| (now - t).max(0) as f64 / 1000.0);
+            metrics::gauge!("hookgate_outbox_pending", "target" => target.name.clone())
+                .set(pending as f64);
+            metrics::gauge!("hookgate_outbox_oldest_pending_seconds", "target" => target.name.clone())
+                .set(oldest);
+        }
+    }
+    (
+        StatusCode::OK,
+        [("content-type", "text/plain; version=0.0.4")],
+        app.metrics.render(),
+    )
+        .into_response()
+}
