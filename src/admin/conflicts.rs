@@ -10,9 +10,9 @@ use utoipa::ToSchema;
 
 use super::events::shown;
 use super::params::{known_source, list_query, NoParams, Page, Params};
+use crate::app::AppState;
 use crate::error::ApiError;
 use crate::ids::ConflictId;
-use crate::app::AppState;
 use crate::time::format_ms;
 
 list_query! {

@@ -20,7 +20,7 @@ use crate::app::AppState;
 use crate::error::ApiError;
 use crate::ids::{now_ms, DeliveryId, EventId};
 use crate::store::{
-    AttemptRow, BulkChange, DeliveryFilter, DeliveryMatch, DeliveryRow, RetryOutcome,
+    AttemptRow, BulkChange, DeliveryFilter, DeliveryMatch, DeliveryRow, EventScope, RetryOutcome,
 };
 use crate::time::format_ms;
 
@@ -264,10 +264,12 @@ pub async fn retry_bulk(
     let m = DeliveryMatch {
         target: req.target.clone(),
         event_id: None,
-        source: req.source.clone(),
-        type_glob: req.event_type.clone(),
-        since: time_param("since", req.since.as_deref())?,
-        until: time_param("until", req.until.as_deref())?,
+        scope: EventScope {
+            source: req.source.clone(),
+            type_glob: req.event_type.clone(),
+            since: time_param("since", req.since.as_deref())?,
+            until: time_param("until", req.until.as_deref())?,
+        },
     };
     let count = bulk_change(&app, BulkChange::Retry, &m, req.dry_run).await?;
     if req.dry_run {

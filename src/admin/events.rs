@@ -20,7 +20,7 @@ use super::status::{self, EventStatus};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::ids::{now_ms, DeliveryId, EventId};
-use crate::store::{EventFilter, EventSummary};
+use crate::store::{EventFilter, EventScope, EventSummary};
 use crate::time::format_ms;
 
 list_query! {
@@ -95,11 +95,13 @@ pub async fn list(
     let page = q.page();
     let limit = page.limit()?;
     let filter = EventFilter {
-        source: q.source.clone(),
-        type_glob: q.event_type.clone(),
+        scope: EventScope {
+            source: q.source.clone(),
+            type_glob: q.event_type.clone(),
+            since: time_param("since", q.since.as_deref())?,
+            until: time_param("until", q.until.as_deref())?,
+        },
         status,
-        since: time_param("since", q.since.as_deref())?,
-        until: time_param("until", q.until.as_deref())?,
         before: page.after(|id| EventId::parse(id).is_some())?,
         limit: limit + 1,
     };

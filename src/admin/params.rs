@@ -9,8 +9,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::error::ApiError;
 use crate::app::AppState;
+use crate::error::ApiError;
 
 /// Declares a list's query: a strict query-string struct (see [`Params`])
 /// with the given filters, then the `limit` and `cursor` every list takes,

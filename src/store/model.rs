@@ -206,25 +206,33 @@ pub struct EventSummary {
     pub status: EventStatus,
 }
 
-/// Filters of the admin events list; `None` means "any".
+/// Which events a list or a bulk change is about; `None` means "any".
 #[derive(Debug, Clone, Default)]
-pub struct EventFilter {
+pub struct EventScope {
     pub source: Option<String>,
     /// The event type; `*` matches anything (`invoice.*`).
     pub type_glob: Option<String>,
-    pub status: Option<EventStatus>,
+    /// Received at or after (epoch ms).
     pub since: Option<i64>,
+    /// Received before (epoch ms).
     pub until: Option<i64>,
-    /// Only events whose ID sorts before this one (the page cursor).
-    pub before: Option<String>,
-    pub limit: i64,
 }
 
-impl EventFilter {
-    /// [`EventFilter::type_glob`] as the `LIKE` pattern the query binds.
+impl EventScope {
+    /// [`EventScope::type_glob`] as the `LIKE` pattern the queries bind.
     pub(crate) fn type_like(&self) -> Option<String> {
         self.type_glob.as_deref().map(super::sql::like_pattern)
     }
+}
+
+/// Filters of the admin events list; `None` means "any".
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub scope: EventScope,
+    pub status: Option<EventStatus>,
+    /// Only events whose ID sorts before this one (the page cursor).
+    pub before: Option<String>,
+    pub limit: i64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -236,24 +244,12 @@ pub struct DeliveryFilter {
 }
 
 /// Which deliveries a bulk retry or cancel touches; `None` means "any".
-/// The event-side filters (`source`, `type_glob`, `since`, `until`) are
-/// the events list's.
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryMatch {
     pub target: Option<String>,
     pub event_id: Option<String>,
-    pub source: Option<String>,
-    /// A `*` glob, as in [`EventFilter`].
-    pub type_glob: Option<String>,
-    pub since: Option<i64>,
-    pub until: Option<i64>,
-}
-
-impl DeliveryMatch {
-    /// [`DeliveryMatch::type_glob`] as the `LIKE` pattern the query binds.
-    pub(crate) fn type_like(&self) -> Option<String> {
-        self.type_glob.as_deref().map(super::sql::like_pattern)
-    }
+    /// The events the deliveries belong to, as in [`EventFilter`].
+    pub scope: EventScope,
 }
 
 /// What a bulk change does to the deliveries it matches.

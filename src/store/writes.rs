@@ -234,14 +234,8 @@ macro_rules! write_ops {
                 $crate::store::BulkChange::Retry => (sql::RETRY_MATCHING, "dead"),
                 $crate::store::BulkChange::Cancel => (sql::CANCEL_MATCHING, "pending"),
             };
-            Ok(sqlx::query(statement)
-                .bind(status)
-                .bind(&m.target)
-                .bind(&m.event_id)
-                .bind(&m.source)
-                .bind(m.type_like())
-                .bind(m.since)
-                .bind(m.until)
+            let q = sqlx::query(statement).bind(status);
+            Ok($crate::store::reads::bind_delivery_match!(q, m)
                 .bind(now)
                 .execute(&mut *conn)
                 .await?
