@@ -38,14 +38,17 @@ pub enum Load {
 }
 
 /// GitLab push events as GitLab sends them: a compact JSON body and the
-/// webhook's secret token in `X-Gitlab-Token`, with a unique
-/// `X-Gitlab-Event-UUID` / `Idempotency-Key` per request.
+/// headers hookgate's own GitLab signing gives it (the webhook's secret
+/// token in `X-Gitlab-Token`), with a unique `X-Gitlab-Event-UUID` /
+/// `Idempotency-Key` per request.
 pub struct GitlabEvents {
     /// The request line.
     start: Vec<u8>,
     /// Every header that is the same on each request, `Content-Length`
     /// included.
     fixed: Vec<u8>,
+    /// The headers that carry the event's UUID, written fresh each time.
+    per_event: Vec<String>,
     body: Vec<u8>,
     run: u32,
     next: AtomicU64,
@@ -65,15 +68,21 @@ impl GitlabEvents {
         for (name, value) in &sent {
             write!(fixed, "{name}: {value}\r\n").expect("write to a Vec");
         }
-        write!(
-            fixed,
-            "X-Gitlab-Token: {token}\r\nContent-Length: {}\r\n",
-            body.len()
-        )
-        .expect("write to a Vec");
+        // Signed once with a stand-in UUID: the headers carrying it are
+        // written per request, the rest once.
+        let mut per_event = Vec::new();
+        for (name, value) in gitlab_headers(token, &body, UUID_SLOT) {
+            if value == UUID_SLOT {
+                per_event.push(name);
+            } else {
+                write!(fixed, "{name}: {value}\r\n").expect("write to a Vec");
+            }
+        }
+        write!(fixed, "Content-Length: {}\r\n", body.len()).expect("write to a Vec");
         GitlabEvents {
             start: format!("POST {path} HTTP/1.1\r\n").into_bytes(),
             fixed,
+            per_event,
             body,
             run,
             next: AtomicU64::new(0),
@@ -90,21 +99,44 @@ impl GitlabEvents {
         out.extend_from_slice(host);
         out.extend_from_slice(&self.fixed);
         // Shaped like the UUID GitLab sends; unique per run and request.
-        let uuid = format_args!(
+        let mut uuid = [0u8; UUID_SLOT.len()];
+        write!(
+            &mut uuid[..],
             "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
             self.run,
             (n >> 48) & 0xffff,
             (n >> 36) & 0xfff,
             (n >> 24) & 0xfff,
             n & 0xff_ffff_ffff
-        );
-        write!(
-            out,
-            "X-Gitlab-Event-UUID: {uuid}\r\nIdempotency-Key: {uuid}\r\n\r\n"
         )
-        .expect("write to a Vec");
+        .expect("a UUID fits its slot");
+        for name in &self.per_event {
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(&uuid);
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
         out.extend_from_slice(&self.body);
     }
+}
+
+/// A stand-in for the event UUID, as long as the real ones.
+const UUID_SLOT: &str = "00000000-0000-4000-8000-000000000000";
+
+/// The headers GitLab sends with `body` for the webhook with secret token
+/// `token`, from hookgate's own provider signing (what `hookgate replay`
+/// sends), so the benchmark's requests are exactly what ingest verifies.
+fn gitlab_headers(token: &str, body: &[u8], event_uuid: &str) -> Vec<(String, String)> {
+    use hookgate::providers::Provider;
+    let source: hookgate::config::SourceConfig = toml::from_str(&format!(
+        "name = \"gitlab\"\nprovider = \"gitlab\"\nsecrets = [{token:?}]"
+    ))
+    .expect("a GitLab source");
+    let (provider, keys) =
+        Provider::from_config(&source, "sources[0]").expect("a valid GitLab source");
+    let now = hookgate::time::UnixMs::now();
+    provider.sign_as(keys.first().unwrap_or_default(), body, now, event_uuid)
 }
 
 impl Load {

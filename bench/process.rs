@@ -45,13 +45,12 @@ pub struct Setup<'a> {
 }
 
 impl Gateway {
-    /// Writes `<dir>/<name>.toml`, starts the binary with it (logs to
-    /// `<dir>/<name>.log`) and waits until `/healthz` answers.
+    /// Writes `<dir>/<name>.toml`, starts the binary with it (JSON logs to
+    /// `<dir>/<name>.log`) on a port it picks itself, reads the address it
+    /// logs, and waits until `/healthz` answers.
     pub async fn start(bin: &Path, dir: &Path, setup: &Setup<'_>) -> Result<Gateway, String> {
-        let port = free_port()?;
-        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let config = dir.join(format!("{}.toml", setup.name));
-        std::fs::write(&config, config_text(addr, setup))
+        std::fs::write(&config, config_text(([127, 0, 0, 1], 0).into(), setup))
             .map_err(|e| format!("write {}: {e}", config.display()))?;
         let log = dir.join(format!("{}.log", setup.name));
         let log_file =
@@ -76,6 +75,10 @@ impl Gateway {
         ] {
             command.env_remove(var);
         }
+        // JSON lines, so the bound address can be read from the log.
+        command
+            .env("HOOKGATE_LOG_FORMAT", "json")
+            .env("RUST_LOG", "info");
         let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -91,7 +94,8 @@ impl Gateway {
         let mut gateway = Gateway {
             child,
             pid,
-            addr,
+            // Until the process logs the address it bound.
+            addr: ([127, 0, 0, 1], 0).into(),
             log,
             client,
         };
@@ -101,7 +105,6 @@ impl Gateway {
 
     async fn wait_ready(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(60);
-        let url = format!("http://{}/healthz", self.addr);
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Err(format!(
@@ -109,9 +112,18 @@ impl Gateway {
                     self.log_tail()
                 ));
             }
-            if let Ok(r) = self.client.get(&url).send().await {
-                if r.status().is_success() {
-                    return Ok(());
+            if self.addr.port() == 0 {
+                let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+                if let Some(addr) = listening_addr(&text) {
+                    self.addr = addr;
+                }
+            }
+            if self.addr.port() != 0 {
+                let url = format!("http://{}/healthz", self.addr);
+                if let Ok(r) = self.client.get(&url).send().await {
+                    if r.status().is_success() {
+                        return Ok(());
+                    }
                 }
             }
             if Instant::now() > deadline {
@@ -212,8 +224,16 @@ target = "{name}"
     text
 }
 
-/// A port nothing listens on right now: bound, read and released. Also the
-/// address of a target that is down.
+/// The address in the `hookgate listening` line of a JSON log.
+fn listening_addr(log: &str) -> Option<SocketAddr> {
+    log.lines()
+        .filter(|l| l.contains("hookgate listening"))
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find_map(|v| v.get("addr")?.as_str()?.parse().ok())
+}
+
+/// A port nothing listens on right now: bound, read and released, for the
+/// address of a target that is down (nothing is started on it).
 pub fn free_port() -> Result<u16, String> {
     let listener =
         std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("find a port: {e}"))?;
@@ -412,6 +432,18 @@ pub fn postgres_cpu_between(before: &[(u32, Duration)], after: &[(u32, Duration)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bound_address_is_read_from_the_json_log() {
+        let log = concat!(
+            r#"{"timestamp":"t","level":"WARN","message":"admin.token is a development value"}"#,
+            "\n",
+            r#"{"timestamp":"t","level":"INFO","message":"hookgate listening","addr":"127.0.0.1:40123","backend":"sqlite"}"#,
+            "\n",
+        );
+        assert_eq!(listening_addr(log), Some(([127, 0, 0, 1], 40123).into()));
+        assert_eq!(listening_addr("not json\n"), None);
+    }
 
     #[test]
     fn metrics_are_summed_over_targets() {

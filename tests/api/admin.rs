@@ -3,8 +3,6 @@
 use std::collections::HashSet;
 
 use axum::http::StatusCode;
-use hookgate::config::RetentionConfig;
-use hookgate::startup::Roles;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
@@ -36,11 +34,16 @@ async fn token_is_required(backend: Backend) {
     let (status, _) = app.admin("GET", "/events", None).await;
     assert_eq!(status, StatusCode::OK);
     app.shutdown().await;
+}
 
-    // Without admin.token the whole API is off.
+async fn without_a_token_the_admin_api_is_off(backend: Backend) {
     let db = TestDb::new(&backend).await;
-    let text = config_text_with(&db.url.clone(), "127.0.0.1:0", "", None);
-    let app = spawn_app_from(db, &text, Roles::default()).await;
+    let app = spawn_app_with(
+        db,
+        TestConfig::new().without_admin_token(),
+        Roles::default(),
+    )
+    .await;
     let off = app
         .client
         .get(url_of(&app, "/events"))
@@ -106,56 +109,92 @@ async fn pagination_is_stable_while_events_arrive(backend: Backend) {
     app.shutdown().await;
 }
 
-async fn filters_detail_replay_and_retry(backend: Backend) {
-    let flaky = TestTarget::scripted(
-        vec![Reply {
-            status: 500,
-            status_body: "boom",
-            headers: vec![],
-        }],
-        200,
-    )
-    .await;
-    let broken = TestTarget::scripted(vec![], 503).await;
-    let extra = route("stripe", "flaky", &flaky.url, "", Some(r#"["invoice.*"]"#))
-        + &route(
-            "stripe",
-            "broken",
-            &broken.url,
-            "max_attempts = 1",
-            Some(r#"["charge.*"]"#),
-        );
-    let app = spawn_app(&backend, &extra).await;
-    let (_, inv) = app
-        .ingest("stripe", &stripe_event("evt_f1", "invoice.paid"), &[])
-        .await;
-    let (_, chg) = app
-        .ingest("stripe", &stripe_event("evt_f2", "charge.refunded"), &[])
-        .await;
-    let (_, other) = app
-        .ingest("stripe", &stripe_event("evt_f3", "customer.created"), &[])
-        .await;
-    let (_, gh) = app
-        .ingest(
-            "github",
-            r#"{"zen":"z","hook_id":1}"#,
-            &[("X-GitHub-Event", "ping")],
+/// Four events: an invoice to a target that fails once, a charge to a
+/// target that is down (one attempt), an unrouted Stripe event and an
+/// unrouted GitHub ping. Nothing dispatched yet.
+struct FourEvents {
+    app: TestApp,
+    flaky: TestTarget,
+    broken: TestTarget,
+    inv: String,
+    chg: String,
+    other: String,
+    gh: String,
+}
+
+impl FourEvents {
+    async fn ingest(backend: &Backend) -> FourEvents {
+        let flaky = TestTarget::scripted(
+            vec![Reply {
+                status: 500,
+                status_body: "boom",
+                headers: vec![],
+            }],
+            200,
         )
         .await;
-    let [inv, chg, other, gh] =
-        [&inv, &chg, &other, &gh].map(|j| j["event_id"].as_str().unwrap().to_string());
+        let broken = TestTarget::scripted(vec![], 503).await;
+        let extra = routes(&[
+            Route::new("stripe", "flaky")
+                .url(&flaky.url)
+                .types(&["invoice.*"]),
+            Route::new("stripe", "broken")
+                .url(&broken.url)
+                .max_attempts(1)
+                .types(&["charge.*"]),
+        ]);
+        let app = spawn_app(backend, &extra).await;
+        let (_, inv) = app
+            .ingest("stripe", &stripe_event("evt_f1", "invoice.paid"), &[])
+            .await;
+        let (_, chg) = app
+            .ingest("stripe", &stripe_event("evt_f2", "charge.refunded"), &[])
+            .await;
+        let (_, other) = app
+            .ingest("stripe", &stripe_event("evt_f3", "customer.created"), &[])
+            .await;
+        let (_, gh) = app
+            .ingest(
+                "github",
+                r#"{"zen":"z","hook_id":1}"#,
+                &[("X-GitHub-Event", "ping")],
+            )
+            .await;
+        let [inv, chg, other, gh] =
+            [&inv, &chg, &other, &gh].map(|j| j["event_id"].as_str().unwrap().to_string());
+        FourEvents {
+            app,
+            flaky,
+            broken,
+            inv,
+            chg,
+            other,
+            gh,
+        }
+    }
 
+    /// Dispatches until the invoice is delivered (second attempt) and the
+    /// charge is dead.
+    async fn settle(&self) {
+        let app = &self.app;
+        app.dispatch_until("flaky delivered, broken dead", || async {
+            let d = app.store.deliveries_of(&self.inv).await.unwrap();
+            let c = app.store.deliveries_of(&self.chg).await.unwrap();
+            d[0].status == "delivered" && c[0].status == "dead"
+        })
+        .await;
+    }
+}
+
+async fn events_filter_by_source_type_status_and_time(backend: Backend) {
+    let f = FourEvents::ingest(&backend).await;
+    let (app, inv, chg, other, gh) = (&f.app, &f.inv, &f.chg, &f.other, &f.gh);
     let (_, page) = app.admin("GET", "/events?status=pending", None).await;
     assert_eq!(
         ids(&page).into_iter().collect::<HashSet<_>>(),
         HashSet::from([inv.clone(), chg.clone()])
     );
-    app.dispatch_until("flaky delivered, broken dead", || async {
-        let d = app.store.deliveries_of(&inv).await.unwrap();
-        let c = app.store.deliveries_of(&chg).await.unwrap();
-        d[0].status == "delivered" && c[0].status == "dead"
-    })
-    .await;
+    f.settle().await;
 
     let cases = [
         ("/events?source=github", vec![gh.clone()]),
@@ -177,6 +216,11 @@ async fn filters_detail_replay_and_retry(backend: Backend) {
         assert_eq!(status, StatusCode::OK, "{path}: {page}");
         assert_eq!(ids(&page), expected, "{path}");
     }
+    f.app.shutdown().await;
+}
+
+async fn bad_filter_values_are_400(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
     for bad in [
         "/events?status=weird",
         "/events?since=yesterday",
@@ -186,7 +230,13 @@ async fn filters_detail_replay_and_retry(backend: Backend) {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
         assert_eq!(json["error"], json!("bad_request"));
     }
+    app.shutdown().await;
+}
 
+async fn event_detail_shows_headers_payload_and_attempts(backend: Backend) {
+    let f = FourEvents::ingest(&backend).await;
+    f.settle().await;
+    let (app, inv) = (&f.app, &f.inv);
     // Detail: headers, payload, the failing then succeeding attempts.
     let (status, detail) = app.admin("GET", &format!("/events/{inv}"), None).await;
     assert_eq!(status, StatusCode::OK);
@@ -215,8 +265,13 @@ async fn filters_detail_replay_and_retry(backend: Backend) {
         .admin("GET", "/events/evt_00000000000000000000000000ff", None)
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    f.app.shutdown().await;
+}
 
-    // Replay: delivered again with the same webhook-id.
+async fn replay_delivers_again_with_the_same_webhook_id(backend: Backend) {
+    let f = FourEvents::ingest(&backend).await;
+    f.settle().await;
+    let (app, flaky, inv) = (&f.app, &f.flaky, &f.inv);
     let (status, replay) = app
         .admin("POST", &format!("/events/{inv}/replay"), None)
         .await;
@@ -236,21 +291,26 @@ async fn filters_detail_replay_and_retry(backend: Backend) {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{json}");
     assert_eq!(json["error"], json!("unknown_target"));
+    f.app.shutdown().await;
+}
 
-    // Retry of a dead delivery, once the target works again.
+async fn a_dead_delivery_is_retried_once_the_target_works(backend: Backend) {
+    let f = FourEvents::ingest(&backend).await;
+    f.settle().await;
+    let (app, chg) = (&f.app, &f.chg);
     let (_, page) = app.admin("GET", "/deliveries?status=dead", None).await;
     let dead = page["items"][0]["delivery_id"]
         .as_str()
         .unwrap()
         .to_string();
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
-    broken.set_status(200);
+    f.broken.set_status(200);
     let (status, _) = app
         .admin("POST", &format!("/deliveries/{dead}/retry"), None)
         .await;
     assert_eq!(status, StatusCode::ACCEPTED);
     app.dispatch_until("retried delivery delivered", || async {
-        app.store.deliveries_of(&chg).await.unwrap()[0].status == "delivered"
+        app.store.deliveries_of(chg).await.unwrap()[0].status == "delivered"
     })
     .await;
     let (status, json) = app
@@ -265,14 +325,18 @@ async fn filters_detail_replay_and_retry(backend: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    app.shutdown().await;
+    f.app.shutdown().await;
 }
 
 async fn bulk_retry_counts(backend: Backend) {
     let down = TestTarget::scripted(vec![], 500).await;
     let also_down = TestTarget::scripted(vec![], 500).await;
-    let extra = route("stripe", "a", &down.url, "max_attempts = 1", None)
-        + &route("stripe", "b", &also_down.url, "max_attempts = 1", None);
+    let extra = routes(&[
+        Route::new("stripe", "a").url(&down.url).max_attempts(1),
+        Route::new("stripe", "b")
+            .url(&also_down.url)
+            .max_attempts(1),
+    ]);
     let app = spawn_app(&backend, &extra).await;
     for i in 0..3 {
         app.ingest(
@@ -333,10 +397,16 @@ async fn bulk_retry_counts(backend: Backend) {
     app.shutdown().await;
 }
 
-async fn conflicts_config_and_no_secrets(backend: Backend) {
+/// An app with a signed target that has headers, one Stripe event and a
+/// conflicting copy of it; returns the app and the first answer.
+async fn one_event_and_a_conflict(backend: &Backend) -> (TestApp, Value) {
     let target = TestTarget::start().await;
-    let extra = route("stripe", "billing", &target.url, &format!("signing_secret = \"{TARGET_SIGNING_SECRET}\"\nheaders = {{ Authorization = \"Bearer {ADMIN_TOKEN}\" }}"), None);
-    let app = spawn_app(&backend, &extra).await;
+    let extra = Route::new("stripe", "billing")
+        .url(&target.url)
+        .signing_secret(TARGET_SIGNING_SECRET)
+        .header("Authorization", &format!("Bearer {ADMIN_TOKEN}"))
+        .toml();
+    let app = spawn_app(backend, &extra).await;
     let (_, first) = app
         .ingest("stripe", &stripe_event("evt_c1", "a.b"), &[])
         .await;
@@ -344,13 +414,22 @@ async fn conflicts_config_and_no_secrets(backend: Backend) {
         .ingest("stripe", &stripe_event("evt_c1", "a.c"), &[])
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
+    (app, first)
+}
+
+async fn conflicts_are_listed_with_both_hashes(backend: Backend) {
+    let (app, first) = one_event_and_a_conflict(&backend).await;
     let (_, page) = app.admin("GET", "/conflicts", None).await;
     let items = page["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["event_id"], first["event_id"]);
     assert_eq!(items[0]["provider_event_id"], json!("evt_c1"));
     assert_ne!(items[0]["stored_sha256"], items[0]["received_sha256"]);
+    app.shutdown().await;
+}
 
+async fn sources_and_targets_show_config_and_no_secrets(backend: Backend) {
+    let (app, _) = one_event_and_a_conflict(&backend).await;
     let (_, sources) = app.admin("GET", "/sources", None).await;
     let (_, targets) = app.admin("GET", "/targets", None).await;
     let stripe = sources
@@ -460,7 +539,11 @@ fn metric(text: &str, line_start: &str) -> f64 {
 async fn metrics_move(backend: Backend) {
     let target = TestTarget::start().await;
     let name = format!("metrics_{}", rand::random::<u32>());
-    let app = spawn_app(&backend, &route("stripe", &name, &target.url, "", None)).await;
+    let app = spawn_app(
+        &backend,
+        &Route::new("stripe", &name).url(&target.url).toml(),
+    )
+    .await;
     let scrape = || async { app.get("/metrics").await.text().await.unwrap() };
     let accepted = "hookgate_ingest_requests_total{source=\"stripe\",outcome=\"accepted\"}";
     let before = metric(&scrape().await, accepted);
@@ -518,23 +601,21 @@ async fn store_at(app: &TestApp, id: &str, event_type: &str, received_at: i64) -
 async fn retention_prunes_only_old_finished_events(backend: Backend) {
     let good = TestTarget::start().await;
     let bad = TestTarget::scripted(vec![], 500).await;
-    let extra = route("stripe", "good", &good.url, "", Some(r#"["good.*"]"#))
-        + &route(
-            "stripe",
-            "bad",
-            &bad.url,
-            "max_attempts = 1000",
-            Some(r#"["pending.*"]"#),
-        )
-        + &route(
-            "stripe",
-            "dying",
-            &bad.url,
-            "max_attempts = 1",
-            Some(r#"["dead.*"]"#),
-        );
+    let extra = routes(&[
+        Route::new("stripe", "good")
+            .url(&good.url)
+            .types(&["good.*"]),
+        Route::new("stripe", "bad")
+            .url(&bad.url)
+            .max_attempts(1000)
+            .types(&["pending.*"]),
+        Route::new("stripe", "dying")
+            .url(&bad.url)
+            .max_attempts(1)
+            .types(&["dead.*"]),
+    ]);
     let app = spawn_app(&backend, &extra).await;
-    let now = hookgate::ids::now_ms();
+    let now = now_ms();
     let old = now - 31 * 86_400_000;
     let old_delivered = store_at(&app, "evt_r1", "good.one", old).await;
     let old_dead = store_at(&app, "evt_r2", "dead.one", old).await;
@@ -553,14 +634,7 @@ async fn retention_prunes_only_old_finished_events(backend: Backend) {
         d == "delivered" && x == "dead" && r == "delivered"
     })
     .await;
-    let config = RetentionConfig {
-        days: 30,
-        batch_size: 1,
-        interval_secs: 60,
-    };
-    let pruned = hookgate::retention::prune_once(&app.store, &config, hookgate::ids::now_ms())
-        .await
-        .unwrap();
+    let pruned = prune_once(&app.store, 30, 1).await;
     assert_eq!(pruned, 3, "three old finished events (batches of one)");
     for gone in [&old_delivered, &old_dead, &old_unrouted] {
         assert!(
@@ -583,10 +657,16 @@ async fn retention_prunes_only_old_finished_events(backend: Backend) {
 
 crate::backend_tests!(
     token_is_required,
+    without_a_token_the_admin_api_is_off,
     pagination_is_stable_while_events_arrive,
-    filters_detail_replay_and_retry,
+    events_filter_by_source_type_status_and_time,
+    bad_filter_values_are_400,
+    event_detail_shows_headers_payload_and_attempts,
+    replay_delivers_again_with_the_same_webhook_id,
+    a_dead_delivery_is_retried_once_the_target_works,
     bulk_retry_counts,
-    conflicts_config_and_no_secrets,
+    conflicts_are_listed_with_both_hashes,
+    sources_and_targets_show_config_and_no_secrets,
     openapi_lists_every_route,
     metrics_move,
     retention_prunes_only_old_finished_events,

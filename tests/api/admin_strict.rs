@@ -96,24 +96,31 @@ async fn unknown_query_parameters_are_named_by_every_call(backend: Backend) {
     app.shutdown().await;
 }
 
-async fn provider_event_id_finds_the_event(backend: Backend) {
-    let app = spawn_app(&backend, "").await;
+/// Two Stripe events and an acme event with the first one's provider
+/// event ID: (the Stripe event with that ID, the acme one).
+async fn two_sources_share_a_provider_event_id(app: &TestApp) -> (String, String) {
     let paid = event_id(
-        &app,
+        app,
         "stripe",
         &stripe_event("evt_1Pid", "invoice.paid"),
         &[],
     )
     .await;
     event_id(
-        &app,
+        app,
         "stripe",
         &stripe_event("evt_2Pid", "invoice.paid"),
         &[],
     )
     .await;
     // Another source that happens to use the same ID.
-    let gh = event_id(&app, "acme", r#"{"id":"evt_1Pid","type":"ping"}"#, &[]).await;
+    let gh = event_id(app, "acme", r#"{"id":"evt_1Pid","type":"ping"}"#, &[]).await;
+    (paid, gh)
+}
+
+async fn provider_event_id_finds_the_event(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
+    let (paid, gh) = two_sources_share_a_provider_event_id(&app).await;
     let cases = [
         (
             "/events?provider_event_id=evt_1Pid",
@@ -142,6 +149,12 @@ async fn provider_event_id_finds_the_event(backend: Backend) {
         assert_eq!(status, StatusCode::OK, "{path}: {page}");
         assert_eq!(ids(&page), expected, "{path}");
     }
+    app.shutdown().await;
+}
+
+async fn provider_event_id_matches_page_with_a_cursor(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
+    let (paid, _) = two_sources_share_a_provider_event_id(&app).await;
     let (_, page) = app
         .admin("GET", "/events?provider_event_id=evt_1Pid&limit=1", None)
         .await;
@@ -158,9 +171,14 @@ async fn provider_event_id_finds_the_event(backend: Backend) {
         .await;
     assert_eq!(ids(&page), vec![paid.clone()]);
     assert_eq!(page["next_cursor"], Value::Null);
+    app.shutdown().await;
+}
 
-    // The lookup is one index search, with or without the source.
-    let plans = explain_provider_lookup(&app.config.database.url).await;
+async fn the_provider_event_id_lookup_is_one_index_search(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
+    two_sources_share_a_provider_event_id(&app).await;
+    // With or without the source.
+    let plans = explain_provider_lookup(app.db_url()).await;
     for (source, plan) in plans {
         assert!(
             plan.contains("events_provider_event_id") || plan.contains("events_source_key"),
@@ -183,7 +201,7 @@ async fn provider_event_id_finds_the_event(backend: Backend) {
 /// is told to avoid sequential scans, which it would pick for a tiny table
 /// anyway: what is checked is that an index can serve the query.
 async fn explain_provider_lookup(url: &str) -> Vec<(Option<&'static str>, String)> {
-    let sql = hookgate::store::sql::LIST_EVENTS_BY_PROVIDER_ID;
+    let sql = PROVIDER_ID_LOOKUP_SQL;
     // The store's binds: source, type, since, until, cursor, status, limit, ID.
     macro_rules! bound {
         ($query:expr, $source:expr) => {
@@ -228,7 +246,11 @@ async fn explain_provider_lookup(url: &str) -> Vec<(Option<&'static str>, String
 
 async fn unknown_sources_and_targets_are_named_the_same_everywhere(backend: Backend) {
     let target = TestTarget::start().await;
-    let app = spawn_app(&backend, &route("stripe", "ledger", &target.url, "", None)).await;
+    let app = spawn_app(
+        &backend,
+        &Route::new("stripe", "ledger").url(&target.url).toml(),
+    )
+    .await;
     let evt = event_id(&app, "stripe", &stripe_event("evt_u1", "a.b"), &[]).await;
     let calls: [(&str, String, Option<Value>, &str, &str); 7] = [
         (
@@ -298,7 +320,10 @@ async fn one_status_vocabulary(backend: Backend) {
     let down = TestTarget::scripted(vec![], 500).await;
     let app = spawn_app(
         &backend,
-        &route("stripe", "down", &down.url, "max_attempts = 1", None),
+        &Route::new("stripe", "down")
+            .url(&down.url)
+            .max_attempts(1)
+            .toml(),
     )
     .await;
     let dead = event_id(&app, "stripe", &stripe_event("evt_v1", "a.b"), &[]).await;
@@ -347,7 +372,7 @@ async fn one_status_vocabulary(backend: Backend) {
 
 async fn the_last_page_has_no_cursor(backend: Backend) {
     let target = TestTarget::start().await;
-    let app = spawn_app(&backend, &route("stripe", "t", &target.url, "", None)).await;
+    let app = spawn_app(&backend, &Route::new("stripe", "t").url(&target.url).toml()).await;
     for i in 0..4 {
         event_id(
             &app,
@@ -433,15 +458,13 @@ async fn time_filters_take_rfc3339_dates_and_epoch_ms(backend: Backend) {
 async fn bulk_retry_by_filter_counts_first(backend: Backend) {
     let a = TestTarget::scripted(vec![], 500).await;
     let b = TestTarget::scripted(vec![], 500).await;
-    let extra = route("stripe", "a", &a.url, "max_attempts = 1", None)
-        + &route(
-            "stripe",
-            "b",
-            &b.url,
-            "max_attempts = 1",
-            Some(r#"["charge.*"]"#),
-        )
-        + "\n[[routes]]\nsource = \"github\"\ntarget = \"a\"\n";
+    let extra = routes(&[
+        Route::new("stripe", "a").url(&a.url).max_attempts(1),
+        Route::new("stripe", "b")
+            .url(&b.url)
+            .max_attempts(1)
+            .types(&["charge.*"]),
+    ]) + "\n[[routes]]\nsource = \"github\"\ntarget = \"a\"\n";
     let app = spawn_app(&backend, &extra).await;
     for (i, t) in ["invoice.paid", "invoice.created", "charge.failed"]
         .iter()
@@ -462,7 +485,7 @@ async fn bulk_retry_by_filter_counts_first(backend: Backend) {
     };
     app.dispatch_until("five dead deliveries", || async { dead().await == 5 })
         .await;
-    let now = hookgate::ids::now_ms();
+    let now = now_ms();
     let counts = [
         (json!({"source": "stripe", "type": "invoice.*"}), 2),
         (json!({"source": "stripe"}), 4),
@@ -513,8 +536,10 @@ async fn bulk_retry_by_filter_counts_first(backend: Backend) {
 async fn cancel_pending_deliveries_of_an_event_or_a_target(backend: Backend) {
     let one = TestTarget::scripted(vec![], 500).await;
     let two = TestTarget::scripted(vec![], 500).await;
-    let extra = route("stripe", "one", &one.url, "max_attempts = 1000", None)
-        + &route("stripe", "two", &two.url, "max_attempts = 1000", None);
+    let extra = routes(&[
+        Route::new("stripe", "one").url(&one.url).max_attempts(1000),
+        Route::new("stripe", "two").url(&two.url).max_attempts(1000),
+    ]);
     let app = spawn_app(&backend, &extra).await;
     let e1 = event_id(&app, "stripe", &stripe_event("evt_x1", "a.b"), &[]).await;
     let e2 = event_id(&app, "stripe", &stripe_event("evt_x2", "a.b"), &[]).await;
@@ -583,7 +608,11 @@ async fn cancel_pending_deliveries_of_an_event_or_a_target(backend: Backend) {
         (two_view["cancelled"].clone(), two_view["pending"].clone()),
         (json!(2), json!(0))
     );
+    app.shutdown().await;
+}
 
+async fn a_cancel_must_name_what_it_cancels(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
     for (body, status) in [
         (json!({}), StatusCode::BAD_REQUEST),
         (json!({"dry_run": true}), StatusCode::BAD_REQUEST),
@@ -641,11 +670,14 @@ async fn a_conflict_shows_both_bodies(backend: Backend) {
 crate::backend_tests!(
     unknown_query_parameters_are_named_by_every_call,
     provider_event_id_finds_the_event,
+    provider_event_id_matches_page_with_a_cursor,
+    the_provider_event_id_lookup_is_one_index_search,
     unknown_sources_and_targets_are_named_the_same_everywhere,
     one_status_vocabulary,
     the_last_page_has_no_cursor,
     time_filters_take_rfc3339_dates_and_epoch_ms,
     bulk_retry_by_filter_counts_first,
     cancel_pending_deliveries_of_an_event_or_a_target,
+    a_cancel_must_name_what_it_cancels,
     a_conflict_shows_both_bodies,
 );

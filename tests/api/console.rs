@@ -4,8 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use hookgate::startup::Roles;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::helpers::*;
 use crate::tools;
@@ -107,24 +106,23 @@ async fn console_in_a_real_browser(backend: Backend) {
     let billing = TestTarget::start().await;
     let flaky = TestTarget::scripted(vec![fail("upstream timeout")], 200).await;
     let ledger = TestTarget::scripted((0..3).map(|_| fail("ledger down")).collect(), 200).await;
-    let extra = route(
-        "stripe",
-        "billing",
-        &billing.url,
-        "",
-        Some(r#"["invoice.*", "customer.*"]"#),
-    ) + &route(
-        "stripe",
-        "flaky",
-        &flaky.url,
-        "max_attempts = 1",
-        Some(r#"["charge.*"]"#),
-    ) + &route("github", "ledger", &ledger.url, "max_attempts = 1", None);
+    let extra = routes(&[
+        Route::new("stripe", "billing")
+            .url(&billing.url)
+            .types(&["invoice.*", "customer.*"]),
+        Route::new("stripe", "flaky")
+            .url(&flaky.url)
+            .max_attempts(1)
+            .types(&["charge.*"]),
+        Route::new("github", "ledger")
+            .url(&ledger.url)
+            .max_attempts(1),
+    ]);
     let db = TestDb::new(&backend).await;
-    let app = spawn_app_on(db, &extra, Roles::default()).await;
+    let app = spawn_app_with(db, TestConfig::new().with(&extra), Roles::default()).await;
 
     // 500 older events for the paging and rendering checks.
-    let day_ago = hookgate::ids::now_ms() - 86_400_000;
+    let day_ago = now_ms() - 86_400_000;
     for chunk in 0..5 {
         let batch: Vec<_> = (0..100)
             .map(|i| {
@@ -187,10 +185,19 @@ async fn console_in_a_real_browser(backend: Backend) {
         None => std::env::temp_dir().join(format!("hookgate-console-{}", rand::random::<u32>())),
     };
     std::fs::create_dir_all(&shots).unwrap();
+    // Sent by the browser script while it watches the list. Signed now:
+    // the whole run is bounded by 5 minutes, Stripe's tolerance, and Stripe
+    // refuses only stale timestamps.
+    let live_body = stripe_event("evt_1R2d4hKJ8sV0aPq9Ar7fQw2E", "invoice.created");
+    let live_headers: serde_json::Map<String, Value> = app
+        .signed_headers("stripe", live_body.as_bytes(), &[])
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
     let scenario = json!({
         "base": app.base,
         "token": ADMIN_TOKEN,
-        "stripe_secret": STRIPE_SECRET,
+        "live_event": {"path": "/ingest/stripe", "body": live_body, "headers": live_headers},
         "chromium": chromium,
         "shots": shots,
         "charge_pid": charge_pid,

@@ -234,11 +234,18 @@ async fn crash_loop_loses_no_acknowledged_event(backend: Backend) {
     // Slow targets keep deliveries in flight when the kill comes.
     a.set_delay(Duration::from_millis(10));
     b.set_delay(Duration::from_millis(10));
-    let settings = format!("timeout_ms = 1000\nmax_in_flight = {MAX_IN_FLIGHT}");
     let binary = Binary::new(
         &db.url,
-        &(route("stripe", "a", &a.url, &settings, None)
-            + &route("stripe", "b", &b.url, &settings, None)),
+        &(routes(&[
+            Route::new("stripe", "a")
+                .url(&a.url)
+                .timeout_ms(1000)
+                .max_in_flight(MAX_IN_FLIGHT as u32),
+            Route::new("stripe", "b")
+                .url(&b.url)
+                .timeout_ms(1000)
+                .max_in_flight(MAX_IN_FLIGHT as u32),
+        ])),
     );
     let seed: u64 = rand::random();
     eprintln!("crash loop: kill moments drawn from seed {seed}");
@@ -332,7 +339,10 @@ async fn killed_postgres_connections_lose_no_acknowledged_event() {
     target.set_delay(Duration::from_millis(20));
     let binary = Binary::new(
         &db.url,
-        &route("stripe", "t", &target.url, "timeout_ms = 1000", None),
+        &Route::new("stripe", "t")
+            .url(&target.url)
+            .timeout_ms(1000)
+            .toml(),
     );
     let proc = binary.start();
     let base = proc.base();

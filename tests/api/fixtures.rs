@@ -68,7 +68,7 @@ const STAMPED: &[(&str, &str)] = &[("linear", "/webhookTimestamp"), ("mailgun", 
 #[test]
 fn every_provider_has_a_fixture_folder() {
     let folders: Vec<&str> = SOURCES.iter().map(|(f, _)| *f).collect();
-    for name in hookgate::providers::provider_names() {
+    for name in provider_names() {
         // svix is the Standard Webhooks folder; generic-hmac is "acme".
         if name == "svix" {
             continue;
@@ -129,16 +129,16 @@ async fn every_fixture_is_delivered_byte_identical(backend: Backend) {
         );
     let routes: String = SOURCES
         .iter()
-        .map(|(_, source)| route(source, &format!("sink_{source}"), &target.url, "", None))
+        .map(|(_, source)| {
+            Route::new(source, &format!("sink_{source}"))
+                .url(&target.url)
+                .toml()
+        })
         .collect();
     let app = spawn_app(&backend, &(sources.clone() + &routes)).await;
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("hookgate.toml");
-    std::fs::write(
-        &config,
-        config_text("sqlite://unused.db", "127.0.0.1:0", &sources),
-    )
-    .unwrap();
+    TestConfig::new().with(&sources).write(&config);
     let expected: HashMap<String, String> = serde_json::from_str(
         &std::fs::read_to_string(fixtures_dir().join("expected.json")).unwrap(),
     )
@@ -249,17 +249,29 @@ async fn every_fixture_is_delivered_byte_identical(backend: Backend) {
     app.shutdown().await;
 }
 
-async fn replay_reports_failures_and_prints_curl(backend: Backend) {
-    let app = spawn_app(&backend, "").await;
-    let dir = tempfile::tempdir().unwrap();
-    let wrong = dir.path().join("wrong.toml");
+/// A config file for `hookgate replay` whose Stripe secret is not the
+/// gateway's.
+fn wrong_secret_config(dir: &Path) -> PathBuf {
+    let wrong = dir.join("wrong.toml");
     std::fs::write(
         &wrong,
-        config_text("sqlite://unused.db", "127.0.0.1:0", "")
+        TestConfig::new()
+            .toml()
             .replace(STRIPE_SECRET, "whsec_not_the_gateways_secret"),
     )
     .unwrap();
-    let file = fixtures_dir().join("stripe/invoice.paid.json");
+    wrong
+}
+
+fn stripe_fixture() -> PathBuf {
+    fixtures_dir().join("stripe/invoice.paid.json")
+}
+
+async fn replay_fails_on_a_refused_request(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = wrong_secret_config(dir.path());
+    let file = stripe_fixture();
     let out = replay(
         &wrong,
         &[
@@ -272,7 +284,14 @@ async fn replay_reports_failures_and_prints_curl(backend: Backend) {
     );
     assert!(!out.status.success(), "a 401 makes replay fail");
     assert!(String::from_utf8_lossy(&out.stdout).contains("\t401\t"));
+    app.shutdown().await;
+}
 
+async fn replay_prints_curl_and_sends_nothing(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = wrong_secret_config(dir.path());
+    let file = stripe_fixture();
     let out = replay(
         &wrong,
         &[
@@ -293,10 +312,16 @@ async fn replay_reports_failures_and_prints_curl(backend: Backend) {
         0,
         "print-curl sends nothing"
     );
+    app.shutdown().await;
+}
 
+async fn replay_count_sends_new_events_only_with_unique(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = stripe_fixture();
     // --count with --unique: new events each time; without --unique: duplicates.
     let right = dir.path().join("right.toml");
-    std::fs::write(&right, config_text("sqlite://unused.db", "127.0.0.1:0", "")).unwrap();
+    TestConfig::new().write(&right);
     let out = replay(
         &right,
         &[
@@ -343,61 +368,17 @@ async fn replay_reports_failures_and_prints_curl(backend: Backend) {
     app.shutdown().await;
 }
 
-/// Runs `hookgate listen` on a free port; its stdout lines are collected.
-fn spawn_listen(
-    extra: &[&str],
-) -> (
-    std::process::Child,
-    String,
-    std::sync::Arc<std::sync::Mutex<String>>,
-) {
-    use std::io::{BufRead, BufReader};
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hookgate"))
-        .args([
-            "listen",
-            "-c",
-            "/nonexistent/hookgate.toml",
-            "--listen",
-            &addr,
-        ])
-        .args(extra)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let (sink, stdout) = (out.clone(), child.stdout.take().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.contains("receiving on") {
-                let _ = tx.send(());
-            }
-            let mut s = sink.lock().unwrap();
-            s.push_str(&line);
-            s.push('\n');
-        }
-    });
-    rx.recv_timeout(std::time::Duration::from_secs(30))
-        .expect("listen started");
-    (child, format!("http://{addr}/hooks"), out)
-}
-
 async fn listen_prints_and_verifies(backend: Backend) {
-    let (mut ok, ok_url, ok_out) = spawn_listen(&["--secret", TARGET_SIGNING_SECRET]);
-    let (mut failing, failing_url, _) = spawn_listen(&["--fail-rate", "1"]);
-    let extra = route(
-        "stripe",
-        "ok",
-        &ok_url,
-        &format!("signing_secret = \"{TARGET_SIGNING_SECRET}\""),
-        None,
-    ) + &route("stripe", "failing", &failing_url, "max_attempts = 2", None);
+    let ok = Listen::start(&["--secret", TARGET_SIGNING_SECRET]);
+    let failing = Listen::start(&["--fail-rate", "1"]);
+    let extra = routes(&[
+        Route::new("stripe", "ok")
+            .url(&ok.url)
+            .signing_secret(TARGET_SIGNING_SECRET),
+        Route::new("stripe", "failing")
+            .url(&failing.url)
+            .max_attempts(2),
+    ]);
     let app = spawn_app(&backend, &extra).await;
     let (_, json) = app
         .ingest("stripe", &stripe_event("evt_listen", "invoice.paid"), &[])
@@ -419,10 +400,10 @@ async fn listen_prints_and_verifies(backend: Backend) {
     assert_eq!(statuses["ok"], "delivered");
     assert_eq!(statuses["failing"], "dead", "--fail-rate 1 answers 500");
     eventually("printed", || async {
-        ok_out.lock().unwrap().contains("signature: valid")
+        ok.printed().contains("signature: valid")
     })
     .await;
-    let printed = ok_out.lock().unwrap().clone();
+    let printed = ok.printed();
     assert!(
         printed.contains(&format!("webhook-id: {event_id}")),
         "{printed}"
@@ -431,14 +412,13 @@ async fn listen_prints_and_verifies(backend: Backend) {
         printed.contains("\"type\": \"invoice.paid\""),
         "pretty JSON body: {printed}"
     );
-    ok.kill().unwrap();
-    failing.kill().unwrap();
-    let _ = (ok.wait(), failing.wait());
     app.shutdown().await;
 }
 
 crate::backend_tests!(
     every_fixture_is_delivered_byte_identical,
-    replay_reports_failures_and_prints_curl,
+    replay_fails_on_a_refused_request,
+    replay_prints_curl_and_sends_nothing,
+    replay_count_sends_new_events_only_with_unique,
     listen_prints_and_verifies,
 );

@@ -6,7 +6,6 @@
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
-use hookgate::providers::{slack, standard, stripe};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -140,10 +139,9 @@ async fn healthz_latency(base: &str) -> Option<Duration> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_header_senders_are_cut_at_the_header_timeout() {
     const CONNECTIONS: usize = 300;
-    let app = spawn_app_with_server(
+    let app = spawn_app_configured(
         &Backend::Sqlite,
-        "header_timeout_ms = 1000\nidle_timeout_ms = 60000",
-        "",
+        TestConfig::new().server_keys("header_timeout_ms = 1000\nidle_timeout_ms = 60000"),
     )
     .await;
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -206,10 +204,9 @@ async fn slow_header_senders_are_cut_at_the_header_timeout() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_keep_alive_connections_are_closed() {
     const CONNECTIONS: usize = 200;
-    let app = spawn_app_with_server(
+    let app = spawn_app_configured(
         &Backend::Sqlite,
-        "header_timeout_ms = 60000\nidle_timeout_ms = 500",
-        "",
+        TestConfig::new().server_keys("header_timeout_ms = 60000\nidle_timeout_ms = 500"),
     )
     .await;
     let mut streams = Vec::new();
@@ -240,10 +237,11 @@ async fn idle_keep_alive_connections_are_closed() {
 /// gives way: silent connections cannot lock out a new client.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_server_sheds_the_longest_waiting_connection() {
-    let app = spawn_app_with_server(
+    let app = spawn_app_configured(
         &Backend::Sqlite,
-        "header_timeout_ms = 60000\nidle_timeout_ms = 60000\nmax_connections = 20",
-        "",
+        TestConfig::new().server_keys(
+            "header_timeout_ms = 60000\nidle_timeout_ms = 60000\nmax_connections = 20",
+        ),
     )
     .await;
     let mut silent = Vec::new();
@@ -272,17 +270,10 @@ async fn healthz_answers_at_the_open_file_limit() {
     let db = TestDb::new(&Backend::Sqlite).await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("hookgate.toml");
-    std::fs::write(
-        &path,
-        config_text_server(
-            &db.url,
-            "127.0.0.1:0",
-            "header_timeout_ms = 60000\nidle_timeout_ms = 60000",
-            "",
-            Some(ADMIN_TOKEN),
-        ),
-    )
-    .unwrap();
+    TestConfig::new()
+        .database(&db.url)
+        .server_keys("header_timeout_ms = 60000\nidle_timeout_ms = 60000")
+        .write(&path);
     let proc = spawn_binary_via(&["prlimit", "--nofile=256:256"], &path, &[], &[]);
     let mut held = Vec::new();
     for _ in 0..CONNECTIONS {
@@ -371,8 +362,7 @@ async fn compressed_bodies_get_415(backend: Backend) {
 }
 
 async fn undeliverable_ids_and_types_are_refused(backend: Backend) {
-    let target = TestTarget::start().await;
-    let app = spawn_app(&backend, &route("stripe", "t", &target.url, "", None)).await;
+    let app = spawn_app(&backend, "").await;
     let refused = [
         (
             json!({"id": "evt_nl", "type": "invoice.paid\nX-Injected: 1"}),
@@ -413,23 +403,28 @@ async fn undeliverable_ids_and_types_are_refused(backend: Backend) {
         assert!(detail.contains(field) && detail.contains(hint), "{detail}");
         assert!(detail.len() < 200, "the value is not echoed: {detail}");
     }
-    // A header-borne ID is held to the same rule.
+    nothing_stored(app).await;
+}
+
+async fn a_header_borne_id_is_held_to_the_same_rule(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
     let body = r#"{"zen":"ok"}"#;
-    let headers = vec![
-        (
-            "X-Hub-Signature-256".to_string(),
-            hookgate::providers::github::signature(GITHUB_SECRET.as_bytes(), body.as_bytes()),
-        ),
-        ("X-GitHub-Event".to_string(), "ping".to_string()),
-        ("X-GitHub-Delivery".to_string(), "d".repeat(600)),
-    ];
+    let mut headers =
+        app.signer("github")
+            .headers_as(body.as_bytes(), now_secs(), &"d".repeat(600));
+    headers.push(("X-GitHub-Event".to_string(), "ping".to_string()));
     let (status, json, _) = app.post_raw("/ingest/github", body, &headers).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{json}");
     assert!(json["detail"]
         .as_str()
         .unwrap()
         .contains("provider event ID"));
-    // The limits themselves are accepted and delivered.
+    nothing_stored(app).await;
+}
+
+async fn ids_and_types_at_the_limits_are_accepted_and_delivered(backend: Backend) {
+    let target = TestTarget::start().await;
+    let app = spawn_app(&backend, &Route::new("stripe", "t").url(&target.url).toml()).await;
     let id = "e".repeat(512);
     let (status, json) = app
         .ingest(
@@ -448,11 +443,7 @@ async fn undeliverable_ids_and_types_are_refused(backend: Backend) {
         id
     );
     let (_, events) = app.admin("GET", "/events", None).await;
-    assert_eq!(
-        events["items"].as_array().unwrap().len(),
-        1,
-        "nothing refused was stored"
-    );
+    assert_eq!(events["items"].as_array().unwrap().len(), 1);
     app.shutdown().await;
 }
 
@@ -500,68 +491,68 @@ async fn numeric_ids_keep_their_exact_text(backend: Backend) {
     app.shutdown().await;
 }
 
-async fn timestamps_at_the_i64_extremes_are_refused(backend: Backend) {
-    let app = spawn_app(&backend, "").await;
-    let body = stripe_event("evt_ts_min", "invoice.paid");
-    let post = |path: &'static str, body: String, headers: Vec<(String, String)>| {
-        let app = &app;
-        async move { app.post_raw(path, body, &headers).await }
-    };
-    // Stripe refuses only stale timestamps; i64::MIN is the stalest.
-    let sig = stripe::signature(STRIPE_SECRET.as_bytes(), body.as_bytes(), i64::MIN);
-    let (status, json, _) = post(
-        "/ingest/stripe",
-        body.clone(),
-        vec![("Stripe-Signature".into(), sig)],
-    )
-    .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "{json}");
-    let out_of_range = format!("t=-9223372036854775809,v1={}", hex::encode([0u8; 32]));
-    let (status, _, _) = post(
-        "/ingest/stripe",
-        body.clone(),
-        vec![("Stripe-Signature".into(), out_of_range)],
-    )
-    .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-
-    let key = standard::decode_secret(SVIX_SECRET).unwrap();
-    let svix_body = r#"{"type":"user.created"}"#.to_string();
-    for ts in [i64::MIN, i64::MAX] {
-        let headers = vec![
-            ("webhook-id".to_string(), format!("msg_{ts}")),
-            ("webhook-timestamp".to_string(), ts.to_string()),
-            (
-                "webhook-signature".to_string(),
-                standard::signature(&key, &format!("msg_{ts}"), ts, svix_body.as_bytes()),
-            ),
-        ];
-        let (status, json, _) = post("/ingest/svix", svix_body.clone(), headers).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "svix at {ts}: {json}");
-
-        let slack_body =
-            r#"{"type":"event_callback","event_id":"Ev1","event":{"type":"app_mention"}}"#
-                .to_string();
-        let headers = vec![
-            (
-                "X-Slack-Signature".to_string(),
-                slack::signature(SLACK_SECRET.as_bytes(), slack_body.as_bytes(), ts),
-            ),
-            ("X-Slack-Request-Timestamp".to_string(), ts.to_string()),
-        ];
-        let (status, json, _) = post("/ingest/slack", slack_body, headers).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "slack at {ts}: {json}");
-    }
+/// Asserts nothing was stored, then stops the app.
+async fn nothing_stored(app: TestApp) {
     let (_, events) = app.admin("GET", "/events", None).await;
     assert!(events["items"].as_array().unwrap().is_empty());
     app.shutdown().await;
+}
+
+async fn stripe_timestamps_at_and_past_i64_min_are_refused(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
+    let body = stripe_event("evt_ts_min", "invoice.paid");
+    // Stripe refuses only stale timestamps; i64::MIN is the stalest.
+    let signed = at_any_second::stripe(body.as_bytes(), i64::MIN);
+    let (status, json, _) = app.post_raw("/ingest/stripe", body.clone(), &signed).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{json}");
+    // Hand-written: a timestamp no i64 holds cannot come from the signer.
+    let out_of_range = format!("t=-9223372036854775809,v1={}", hex::encode([0u8; 32]));
+    let (status, _, _) = app
+        .post_raw(
+            "/ingest/stripe",
+            body,
+            &[("Stripe-Signature".into(), out_of_range)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    nothing_stored(app).await;
+}
+
+async fn standard_webhooks_timestamps_at_the_i64_extremes_are_refused(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
+    let svix_body = r#"{"type":"user.created"}"#.to_string();
+    for ts in [i64::MIN, i64::MAX] {
+        let headers = at_any_second::svix(svix_body.as_bytes(), ts, &format!("msg_{ts}"));
+        let (status, json, _) = app
+            .post_raw("/ingest/svix", svix_body.clone(), &headers)
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "svix at {ts}: {json}");
+    }
+    nothing_stored(app).await;
+}
+
+async fn slack_timestamps_at_the_i64_extremes_are_refused(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
+    let slack_body = r#"{"type":"event_callback","event_id":"Ev1","event":{"type":"app_mention"}}"#;
+    for ts in [i64::MIN, i64::MAX] {
+        let headers = at_any_second::slack(slack_body.as_bytes(), ts);
+        let (status, json, _) = app.post_raw("/ingest/slack", slack_body, &headers).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "slack at {ts}: {json}");
+    }
+    nothing_stored(app).await;
 }
 
 async fn allow_ips_and_trusted_proxies(backend: Backend) {
     let extra = format!(
         "\n[[sources]]\nname = \"locked\"\nprovider = \"github\"\nsecrets = [\"{GITHUB_SECRET}\"]\nallow_ips = [\"10.0.0.0/8\"]\n"
     );
-    let app = spawn_app_with_server(&backend, "trusted_proxies = [\"127.0.0.1/32\"]", &extra).await;
+    let app = spawn_app_configured(
+        &backend,
+        TestConfig::new()
+            .server_keys("trusted_proxies = [\"127.0.0.1/32\"]")
+            .with(&extra),
+    )
+    .await;
     let body = r#"{"zen":"ok"}"#;
     let send = |delivery: &'static str, xff: Option<&'static str>| {
         let app = &app;
@@ -619,12 +610,12 @@ async fn secrets_come_from_a_file(backend: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{json}");
-    let sig = hookgate::providers::github::signature(b"some-other-secret", body.as_bytes());
-    let headers = vec![
-        ("X-Hub-Signature-256".to_string(), sig),
-        ("X-GitHub-Event".to_string(), "ping".to_string()),
-        ("X-GitHub-Delivery".to_string(), "d-g".to_string()),
-    ];
+    let mut headers = Signer::with_secret("github", "some-other-secret", "").headers_as(
+        body.as_bytes(),
+        now_secs(),
+        "d-g",
+    );
+    headers.push(("X-GitHub-Event".to_string(), "ping".to_string()));
     let (status, _, _) = app.post_raw("/ingest/filed", body, &headers).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     app.shutdown().await;
@@ -658,23 +649,10 @@ async fn admin_scheme_is_case_insensitive(backend: Backend) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_error_answer_is_json() {
     let db = TestDb::new(&Backend::Sqlite).await;
-    let text = config_text_server(
-        &db.url,
-        "127.0.0.1:0",
-        "header_timeout_ms = 1000",
-        "",
-        Some(ADMIN_TOKEN),
-    )
-    .replace("request_timeout_ms = 20000", "request_timeout_ms = 1000");
-    let app = spawn_app_from(
-        db,
-        &text,
-        hookgate::startup::Roles {
-            ingest: true,
-            dispatcher: false,
-        },
-    )
-    .await;
+    let config = TestConfig::new()
+        .server_keys("header_timeout_ms = 1000")
+        .request_timeout_ms(1000);
+    let app = spawn_app_with(db, config, STEPPED).await;
     let base = app.base.clone();
     let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
         (
@@ -855,8 +833,12 @@ crate::backend_tests!(
     chunked_bodies_are_cut_at_the_limit,
     compressed_bodies_get_415,
     undeliverable_ids_and_types_are_refused,
+    a_header_borne_id_is_held_to_the_same_rule,
+    ids_and_types_at_the_limits_are_accepted_and_delivered,
     numeric_ids_keep_their_exact_text,
-    timestamps_at_the_i64_extremes_are_refused,
+    stripe_timestamps_at_and_past_i64_min_are_refused,
+    standard_webhooks_timestamps_at_the_i64_extremes_are_refused,
+    slack_timestamps_at_the_i64_extremes_are_refused,
     allow_ips_and_trusted_proxies,
     secrets_come_from_a_file,
     admin_scheme_is_case_insensitive,

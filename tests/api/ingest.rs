@@ -11,7 +11,10 @@ use hookgate::store::IngestOutcome;
 use crate::helpers::*;
 
 fn routed_to(url: &str) -> String {
-    route("stripe", "billing", url, "", None) + &route("stripe", "audit", url, "", None)
+    routes(&[
+        Route::new("stripe", "billing").url(url),
+        Route::new("stripe", "audit").url(url),
+    ])
 }
 
 async fn accepts_and_deduplicates(backend: Backend) {
@@ -33,7 +36,15 @@ async fn accepts_and_deduplicates(backend: Backend) {
     assert_eq!(again["deliveries"], json!(2));
     let counts = app.store.counts().await.unwrap();
     assert_eq!((counts.events, counts.deliveries), (1, 2));
+    app.shutdown().await;
+}
 
+async fn same_id_with_another_body_is_a_recorded_conflict(backend: Backend) {
+    let app = spawn_app(&backend, &routed_to("http://127.0.0.1:9/x")).await;
+    let body = stripe_event("evt_1NdupA", "invoice.paid");
+    let (status, first) = app.ingest("stripe", &body, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let event_id = first["event_id"].as_str().unwrap().to_string();
     // Same ID, other body: 409, recorded, nothing delivered.
     let other = stripe_event("evt_1NdupA", "invoice.voided");
     let (status, conflict) = app.ingest("stripe", &other, &[]).await;
@@ -48,56 +59,65 @@ async fn accepts_and_deduplicates(backend: Backend) {
     app.shutdown().await;
 }
 
-async fn refuses_bad_signatures_and_times(backend: Backend) {
+/// `body` signed as Stripe would with `secret` at `t` (seconds).
+fn stripe_signed(body: &str, secret: &str, t: i64) -> Vec<(String, String)> {
+    Signer::with_secret("stripe", secret, "").headers(body.as_bytes(), t)
+}
+
+async fn wrong_missing_or_stale_signatures_are_401_without_hints(backend: Backend) {
     let app = spawn_app(&backend, "").await;
     let body = stripe_event("evt_sig", "charge.refunded");
-    let now = hookgate::ids::now_ms() / 1000;
-    let sign = |secret: &str, t: i64| {
-        vec![(
-            "Stripe-Signature".to_string(),
-            hookgate::providers::stripe::signature(secret.as_bytes(), body.as_bytes(), t),
-        )]
-    };
-    let path = "/ingest/stripe";
-
-    // Wrong secret, missing header, stale timestamp: 401 without hints.
+    let now = now_secs();
     for headers in [
-        sign("whsec_wrong", now),
+        stripe_signed(&body, "whsec_wrong", now),
         vec![],
-        sign(STRIPE_SECRET, now - 301),
+        stripe_signed(&body, STRIPE_SECRET, now - 301),
     ] {
-        let (status, json, _) = app.post_raw(path, body.clone(), &headers).await;
+        let (status, json, _) = app.post_raw("/ingest/stripe", body.clone(), &headers).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{json}");
         assert_eq!(json["error"], json!("unauthorized"));
         let text = json.to_string();
         assert!(ALL_SECRETS.iter().all(|s| !text.contains(s)), "{text}");
     }
-    // Tampered body.
-    let headers = sign(STRIPE_SECRET, now);
-    let tampered = body.replace("charge.refunded", "charge.refundeD");
-    let (status, _, _) = app.post_raw(path, tampered, &headers).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    // The rotated-out secret still verifies; a future timestamp is fine for Stripe.
-    let (status, json, _) = app
-        .post_raw(path, body.clone(), &sign(STRIPE_OLD_SECRET, now + 600))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{json}");
+    app.shutdown().await;
+}
 
-    // Standard Webhooks refuses timestamps in the future.
+async fn a_tampered_body_is_401(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
+    let body = stripe_event("evt_sig", "charge.refunded");
+    let headers = stripe_signed(&body, STRIPE_SECRET, now_secs());
+    let tampered = body.replace("charge.refunded", "charge.refundeD");
+    let (status, _, _) = app.post_raw("/ingest/stripe", tampered, &headers).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    app.shutdown().await;
+}
+
+async fn a_rotated_out_secret_and_a_future_stripe_timestamp_verify(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
+    let body = stripe_event("evt_sig", "charge.refunded");
+    // Stripe refuses only stale timestamps.
+    let headers = stripe_signed(&body, STRIPE_OLD_SECRET, now_secs() + 600);
+    let (status, json, _) = app.post_raw("/ingest/stripe", body, &headers).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    app.shutdown().await;
+}
+
+async fn standard_webhooks_refuses_future_timestamps(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
+    let now = now_secs();
     let svix_body = r#"{"type":"user.created","data":{}}"#;
-    let key = hookgate::providers::standard::decode_secret(SVIX_SECRET).unwrap();
-    let future =
-        hookgate::providers::standard::sign(&key, "msg_future", svix_body.as_bytes(), now + 301);
+    let svix = app.signer("svix");
+    let future = svix.headers_as(svix_body.as_bytes(), now + 301, "msg_future");
     let (status, json, _) = app.post_raw("/ingest/svix", svix_body, &future).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{json}");
-    let fine = hookgate::providers::standard::sign(&key, "msg_now", svix_body.as_bytes(), now);
+    let fine = svix.headers_as(svix_body.as_bytes(), now, "msg_now");
     let (status, json, _) = app.post_raw("/ingest/svix", svix_body, &fine).await;
     assert_eq!(status, StatusCode::OK, "{json}");
     assert_eq!(json["provider_event_id"], json!("msg_now"));
     app.shutdown().await;
 }
 
-async fn bad_requests_unknown_sources_and_size(backend: Backend) {
+async fn an_unreadable_provider_event_id_is_400_naming_the_header(backend: Backend) {
     let app = spawn_app(&backend, "").await;
     // GitHub without X-GitHub-Delivery: signature fine, ID unreadable.
     let body = r#"{"zen":"Keep it logically awesome.","hook_id":1}"#;
@@ -113,14 +133,26 @@ async fn bad_requests_unknown_sources_and_size(backend: Backend) {
             .contains("X-GitHub-Delivery".to_ascii_lowercase().as_str()),
         "{json}"
     );
-    // Correctly signed, but not JSON.
+    app.shutdown().await;
+}
+
+async fn a_signed_body_that_is_not_json_is_400(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
     let (status, json) = app.ingest("stripe", "not json", &[]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{json}");
-    // Unknown source.
+    app.shutdown().await;
+}
+
+async fn an_unknown_source_is_404(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
     let (status, json, _) = app.post_raw("/ingest/nope", "{}", &[]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(json["error"], json!("not_found"));
+    app.shutdown().await;
+}
 
+async fn bodies_over_the_limit_are_413_and_at_the_limit_accepted(backend: Backend) {
+    let app = spawn_app(&backend, "").await;
     // One byte over the limit: 413 and nothing stored; exactly at the limit: accepted.
     let pad = |len: usize| {
         let head = "{\"id\":\"evt_big\",\"type\":\"big.event\",\"pad\":\"";
@@ -292,7 +324,7 @@ async fn store_down_answers_503(backend: Backend) {
 
 async fn batch_ingest_decides_each_event(backend: Backend) {
     let app = spawn_app(&backend, &routed_to("http://127.0.0.1:9/x")).await;
-    let now = hookgate::ids::now_ms();
+    let now = now_ms();
     let a = app.verified_stripe_event(&stripe_event("evt_batch_a", "invoice.paid"), now);
     let b = app.verified_stripe_event(&stripe_event("evt_batch_b", "invoice.paid"), now);
     let a_again = app.verified_stripe_event(&stripe_event("evt_batch_a", "invoice.paid"), now);
@@ -336,8 +368,15 @@ async fn batch_ingest_decides_each_event(backend: Backend) {
 crate::backend_tests!(
     batch_ingest_decides_each_event,
     accepts_and_deduplicates,
-    refuses_bad_signatures_and_times,
-    bad_requests_unknown_sources_and_size,
+    same_id_with_another_body_is_a_recorded_conflict,
+    wrong_missing_or_stale_signatures_are_401_without_hints,
+    a_tampered_body_is_401,
+    a_rotated_out_secret_and_a_future_stripe_timestamp_verify,
+    standard_webhooks_refuses_future_timestamps,
+    an_unreadable_provider_event_id_is_400_naming_the_header,
+    a_signed_body_that_is_not_json_is_400,
+    an_unknown_source_is_404,
+    bodies_over_the_limit_are_413_and_at_the_limit_accepted,
     every_provider_ingests,
     concurrent_copies_store_once,
     store_down_answers_503,

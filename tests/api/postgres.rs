@@ -4,13 +4,9 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::http::StatusCode;
-use hookgate::config::DatabaseConfig;
-use hookgate::providers::stripe;
-use hookgate::startup::Roles;
-use hookgate::store::Store;
+use serde_json::Value;
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::helpers::*;
@@ -87,15 +83,7 @@ async fn outage_answers_503_and_recovers() {
     let proxy = Proxy::start(upstream).await;
     let (_, proxied) = through_proxy(&real.url, proxy.port);
     let db = TestDb::existing(&proxied);
-    let app = spawn_app_on(
-        db,
-        "",
-        Roles {
-            ingest: true,
-            dispatcher: false,
-        },
-    )
-    .await;
+    let app = spawn_app_with(db, TestConfig::new(), STEPPED).await;
 
     let (status, json) = app
         .ingest("stripe", &stripe_event("evt_pg_up", "invoice.paid"), &[])
@@ -126,23 +114,9 @@ async fn outage_answers_503_and_recovers() {
     app.shutdown().await;
 }
 
-async fn post_signed(
-    client: &reqwest::Client,
-    base: &str,
-    body: &str,
-    t: i64,
-) -> (u16, serde_json::Value) {
-    let resp = client
-        .post(format!("{base}/ingest/stripe"))
-        .header("Content-Type", "application/json")
-        .header(
-            "Stripe-Signature",
-            stripe::signature(STRIPE_SECRET.as_bytes(), body.as_bytes(), t),
-        )
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
+/// Status and JSON of a Stripe event signed at `t` and POSTed to `base`.
+async fn send_at(client: &reqwest::Client, base: &str, body: &str, t: i64) -> (u16, Value) {
+    let resp = post_signed(client, base, "stripe", body, t).await.unwrap();
     let status = resp.status().as_u16();
     (
         status,
@@ -159,27 +133,32 @@ async fn two_processes_share_one_database() {
     let dir = tempfile::tempdir().unwrap();
     let a = TestTarget::start().await;
     let b = TestTarget::start().await;
-    let extra = route("stripe", "a", &a.url, "max_in_flight = 8", None)
-        + &route("stripe", "b", &b.url, "max_in_flight = 8", None);
+    let extra = routes(&[
+        Route::new("stripe", "a").url(&a.url).max_in_flight(8),
+        Route::new("stripe", "b").url(&b.url).max_in_flight(8),
+    ]);
     let path = dir.path().join("hookgate.toml");
-    std::fs::write(&path, config_text(&db.url, "127.0.0.1:0", &extra)).unwrap();
+    TestConfig::new()
+        .database(&db.url)
+        .with(&extra)
+        .write(&path);
     let one = spawn_binary(&path, &[], &[]);
     let two = spawn_binary(&path, &[], &[]);
     let client = reqwest::Client::new();
 
     // Every event goes to BOTH processes at the same time, as a provider
     // retrying through a load balancer would.
-    let mut answers: HashMap<String, Vec<(u16, serde_json::Value)>> = HashMap::new();
+    let mut answers: HashMap<String, Vec<(u16, Value)>> = HashMap::new();
     for chunk in (0..500).collect::<Vec<_>>().chunks(10) {
         let mut tasks = Vec::new();
         for i in chunk {
             let id = format!("evt_scale_{i}");
             let body = stripe_event(&id, "invoice.paid");
-            let t = hookgate::ids::now_ms() / 1000;
+            let t = now_secs();
             for base in [one.base(), two.base()] {
                 let (client, body, id) = (client.clone(), body.clone(), id.clone());
                 tasks.push(tokio::spawn(async move {
-                    (id, post_signed(&client, &base, &body, t).await)
+                    (id, send_at(&client, &base, &body, t).await)
                 }));
             }
         }
@@ -200,12 +179,7 @@ async fn two_processes_share_one_database() {
             .filter(|(_, j)| j["duplicate"] == serde_json::json!(false))
             .count();
     }
-    let store = Store::connect(&DatabaseConfig {
-        url: db.url.clone(),
-        ..DatabaseConfig::default()
-    })
-    .await
-    .unwrap();
+    let store = connect_store(&db.url).await;
     eventually("both targets got 500", || async {
         a.count() >= 500 && b.count() >= 500
     })
@@ -252,33 +226,32 @@ async fn split_roles_ingest_and_dispatch() {
     let dir = tempfile::tempdir().unwrap();
     let target = TestTarget::start().await;
     let path = dir.path().join("hookgate.toml");
-    std::fs::write(
-        &path,
-        config_text(
-            &db.url,
-            "127.0.0.1:0",
-            &route("stripe", "t", &target.url, "", None),
-        ),
-    )
-    .unwrap();
-    let ingest = spawn_binary(&path, &["--no-dispatcher"], &[]);
+    TestConfig::new()
+        .database(&db.url)
+        .route(&Route::new("stripe", "t").url(&target.url))
+        .write(&path);
+    let mut ingest = spawn_binary(&path, &["--no-dispatcher"], &[]);
     let client = reqwest::Client::new();
-    let t = hookgate::ids::now_ms() / 1000;
-    let (status, _) = post_signed(
-        &client,
-        &ingest.base(),
-        &stripe_event("evt_split", "invoice.paid"),
-        t,
-    )
-    .await;
-    assert_eq!(status, 200);
-    // Nothing delivers while only the ingest role runs.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let body = stripe_event("evt_split", "invoice.paid");
+    let (status, json) = send_at(&client, &ingest.base(), &body, now_secs()).await;
+    assert_eq!(status, 200, "{json}");
+    let event_id = json["event_id"].as_str().unwrap().to_string();
+    // Once the ingest-only process has stopped (finishing anything it had
+    // started), its whole life is in the store: the delivery is as ingest
+    // wrote it, never attempted.
+    let exit = ingest.sigterm();
+    assert_eq!(exit.code(), Some(0), "clean exit; logs: {}", ingest.logs());
+    let store = connect_store(&db.url).await;
+    let deliveries = store.deliveries_of(&event_id).await.unwrap();
+    assert_eq!(deliveries.len(), 1);
     assert_eq!(
-        target.count(),
-        0,
+        deliveries[0].status, "pending",
         "an ingest-only process does not dispatch"
     );
+    assert_eq!(deliveries[0].attempts, 0, "nor attempts a delivery");
+    assert!(store.attempts_of(&event_id).await.unwrap().is_empty());
+    assert_eq!(target.count(), 0);
+
     let dispatch = spawn_binary(&path, &["--no-ingest"], &[]);
     let resp = client
         .post(format!("{}/ingest/stripe", dispatch.base()))
@@ -295,6 +268,7 @@ async fn split_roles_ingest_and_dispatch() {
         target.count() == 1
     })
     .await;
+    assert_eq!(target.received()[0].header("x-hookgate-attempt"), "1");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -306,7 +280,7 @@ async fn blocked_store_answers_503_in_time_and_retries_store_each_event_once() {
     let app = std::sync::Arc::new(spawn_app(&backend, "").await);
     // Every ingest transaction blocks on this lock, so no commit can finish
     // and every request runs into acquire_timeout_ms.
-    let url = app.config.database.url.clone();
+    let url = app.db_url().to_string();
     let mut locker = sqlx::PgConnection::connect(&url).await.unwrap();
     let mut lock = locker.begin().await.unwrap();
     sqlx::query("LOCK TABLE events IN ACCESS EXCLUSIVE MODE")

@@ -4,7 +4,6 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use hookgate::config::DatabaseConfig;
 use hookgate::store::Store;
 
 use crate::helpers::*;
@@ -24,19 +23,15 @@ impl Setup {
 
     fn start(&self, extra: &str) -> Proc {
         let path = self.dir.path().join("hookgate.toml");
-        std::fs::write(&path, config_text(&self.db.url, "127.0.0.1:0", extra)).unwrap();
+        TestConfig::new()
+            .database(&self.db.url)
+            .with(extra)
+            .write(&path);
         spawn_binary(&path, &[], &[])
     }
 
     async fn store(&self) -> Store {
-        let store = Store::connect(&DatabaseConfig {
-            url: self.db.url.clone(),
-            ..DatabaseConfig::default()
-        })
-        .await
-        .unwrap();
-        store.migrate().await.unwrap();
-        store
+        connect_store(&self.db.url).await
     }
 }
 
@@ -118,13 +113,11 @@ async fn outbox_recovers_after_sigkill(backend: Backend) {
     let setup = Setup::new(&backend).await;
     let target = TestTarget::start().await;
     target.set_delay(Duration::from_millis(100));
-    let extra = route(
-        "stripe",
-        "t",
-        &target.url,
-        "timeout_ms = 1000\nmax_in_flight = 4",
-        None,
-    );
+    let extra = Route::new("stripe", "t")
+        .url(&target.url)
+        .timeout_ms(1000)
+        .max_in_flight(4)
+        .toml();
     let mut proc = setup.start(&extra);
     let client = reqwest::Client::new();
     let acked = send_many(&client, &proc.base(), "evt_crash_", 300, 10).await;
@@ -171,13 +164,11 @@ async fn sigterm_drains_and_loses_nothing(backend: Backend) {
     let setup = Setup::new(&backend).await;
     let target = TestTarget::start().await;
     target.set_delay(Duration::from_millis(300));
-    let extra = route(
-        "stripe",
-        "t",
-        &target.url,
-        "timeout_ms = 5000\nmax_in_flight = 4",
-        None,
-    );
+    let extra = Route::new("stripe", "t")
+        .url(&target.url)
+        .timeout_ms(5000)
+        .max_in_flight(4)
+        .toml();
     let mut proc = setup.start(&extra);
     let client = reqwest::Client::new();
     let acked = send_many(&client, &proc.base(), "evt_term_", 40, 10).await;
@@ -211,9 +202,16 @@ async fn sigterm_drains_and_loses_nothing(backend: Backend) {
 async fn secrets_stay_out_of_logs_and_bodies(backend: Backend) {
     let setup = Setup::new(&backend).await;
     let target = TestTarget::start().await;
-    let extra = route("gitlab", "t", &target.url, &format!("signing_secret = \"{TARGET_SIGNING_SECRET}\"\nheaders = {{ Authorization = \"Bearer {ADMIN_TOKEN}\" }}"), None);
+    let extra = Route::new("gitlab", "t")
+        .url(&target.url)
+        .signing_secret(TARGET_SIGNING_SECRET)
+        .header("Authorization", &format!("Bearer {ADMIN_TOKEN}"))
+        .toml();
     let path = setup.dir.path().join("hookgate.toml");
-    std::fs::write(&path, config_text(&setup.db.url, "127.0.0.1:0", &extra)).unwrap();
+    TestConfig::new()
+        .database(&setup.db.url)
+        .with(&extra)
+        .write(&path);
     let proc = spawn_binary(
         &path,
         &[],
@@ -224,30 +222,28 @@ async fn secrets_stay_out_of_logs_and_bodies(backend: Backend) {
     );
     let client = reqwest::Client::new();
     let mut bodies = Vec::new();
-    let requests: Vec<(&str, Vec<(&str, String)>)> = vec![
+    let body = r#"{"object_kind":"push"}"#;
+    let requests: Vec<(&str, Vec<(String, String)>)> = vec![
         (
             "/ingest/gitlab",
-            vec![
-                ("X-Gitlab-Token", GITLAB_SECRET.to_string()),
-                ("X-Gitlab-Event-UUID", "u-1".into()),
-            ],
+            Signer::test_source("gitlab").headers_as(body.as_bytes(), now_secs(), "u-1"),
         ),
         (
             "/ingest/gitlab",
-            vec![
-                ("X-Gitlab-Token", "wrong-token".into()),
-                ("X-Gitlab-Event-UUID", "u-2".into()),
-            ],
+            Signer::with_secret("gitlab", "wrong-token", "").headers_as(
+                body.as_bytes(),
+                now_secs(),
+                "u-2",
+            ),
         ),
+        // A malformed signature, written by hand on purpose.
         (
             "/ingest/stripe",
-            vec![("Stripe-Signature", "t=1,v1=00".into())],
+            vec![("Stripe-Signature".into(), "t=1,v1=00".into())],
         ),
     ];
     for (path, headers) in requests {
-        let mut req = client
-            .post(format!("{}{path}", proc.base()))
-            .body(r#"{"object_kind":"push"}"#);
+        let mut req = client.post(format!("{}{path}", proc.base())).body(body);
         for (k, v) in headers {
             req = req.header(k, v);
         }
@@ -277,13 +273,10 @@ async fn secrets_stay_out_of_logs_and_bodies(backend: Backend) {
 async fn memory_does_not_grow_with_backlog(backend: Backend) {
     let setup = Setup::new(&backend).await;
     // A target that is down for the whole test.
-    let extra = route(
-        "stripe",
-        "down",
-        "http://127.0.0.1:9/never",
-        "max_attempts = 1000",
-        None,
-    );
+    let extra = Route::new("stripe", "down")
+        .url("http://127.0.0.1:9/never")
+        .max_attempts(1000)
+        .toml();
     let proc = setup.start(&extra);
     let client = reqwest::Client::new();
     let rss = |pid: u32| -> u64 {

@@ -8,7 +8,6 @@
 use std::path::{Path, PathBuf};
 
 use axum::http::StatusCode;
-use hookgate::providers::Provider;
 use serde_json::json;
 
 use crate::helpers::*;
@@ -58,15 +57,13 @@ fn tampered(body: &[u8]) -> Vec<u8> {
 
 async fn each_provider_stores_once_and_refuses_forgeries(backend: Backend) {
     let app = spawn_app(&backend, "").await;
-    let now = hookgate::time::UnixMs::now();
+    let now = now_secs();
     let mut stored = 0;
-    for (i, (source, _, _, _)) in MORE_SOURCES.iter().enumerate() {
+    for (i, (source, provider, _, keys)) in MORE_SOURCES.iter().enumerate() {
         let path = format!("/ingest/{source}");
         let (fixture, extra) = first_fixture(folder_of(source));
-        let (provider, keys) =
-            Provider::from_config(app.config.source(source).unwrap(), "test").unwrap();
         let delivery = format!("dup-{i}-{:08x}", rand::random::<u32>());
-        let (body, signed) = provider.prepare_as(keys.first().unwrap(), &fixture, now, &delivery);
+        let (body, signed) = app.signer(source).request_as(&fixture, now, &delivery);
         let headers: Vec<(String, String)> = extra.iter().cloned().chain(signed).collect();
 
         let (status, first, _) = app.post_raw(&path, body.clone(), &headers).await;
@@ -98,16 +95,14 @@ async fn each_provider_stores_once_and_refuses_forgeries(backend: Backend) {
             );
         }
         let other = match *source {
-            "postmark" => "postmark:wrong-password".as_bytes(),
-            _ => "whsec_bm90LXRoZS1zZWNyZXQ=".as_bytes(),
+            "postmark" => "postmark:wrong-password",
+            _ => "whsec_bm90LXRoZS1zZWNyZXQ=",
         };
-        let other = if matches!(*source, "clerk" | "resend") {
-            hookgate::providers::standard::decode_secret(std::str::from_utf8(other).unwrap())
-                .unwrap()
-        } else {
-            other.to_vec()
-        };
-        let (body, signed) = provider.prepare_as(&other, &fixture, now, &format!("{delivery}-x"));
+        let (body, signed) = Signer::with_secret(provider, other, keys).request_as(
+            &fixture,
+            now,
+            &format!("{delivery}-x"),
+        );
         let headers: Vec<(String, String)> = extra.iter().cloned().chain(signed).collect();
         let (status, json, _) = app.post_raw(&path, body, &headers).await;
         assert_eq!(
@@ -127,12 +122,10 @@ async fn each_provider_stores_once_and_refuses_forgeries(backend: Backend) {
 
 async fn a_stale_timestamp_is_refused_where_the_scheme_signs_one(backend: Backend) {
     let app = spawn_app(&backend, "").await;
-    let stale = hookgate::time::UnixMs::from_millis(hookgate::ids::now_ms() - 3_600_000);
+    let stale = now_secs() - 3600;
     for source in ["paddle", "linear", "hubspot", "calendly", "mux"] {
         let (fixture, extra) = first_fixture(source);
-        let (provider, keys) =
-            Provider::from_config(app.config.source(source).unwrap(), "test").unwrap();
-        let (body, signed) = provider.prepare(keys.first().unwrap(), &fixture, stale);
+        let (body, signed) = app.signer(source).request(&fixture, stale);
         let headers: Vec<(String, String)> = extra.into_iter().chain(signed).collect();
         let (status, json, _) = app
             .post_raw(&format!("/ingest/{source}"), body, &headers)
@@ -149,7 +142,11 @@ async fn a_stale_timestamp_is_refused_where_the_scheme_signs_one(backend: Backen
 
 async fn a_retried_hubspot_batch_is_never_delivered_twice(backend: Backend) {
     let target = TestTarget::start().await;
-    let app = spawn_app(&backend, &route("hubspot", "crm", &target.url, "", None)).await;
+    let app = spawn_app(
+        &backend,
+        &Route::new("hubspot", "crm").url(&target.url).toml(),
+    )
+    .await;
     let batch = r#"[{"eventId":7001,"subscriptionType":"contact.creation","attemptNumber":0,"objectId":1},{"eventId":7002,"subscriptionType":"contact.creation","attemptNumber":0,"objectId":2}]"#;
     let (status, first) = app.ingest("hubspot", batch, &[]).await;
     assert_eq!(status, StatusCode::OK, "{first}");

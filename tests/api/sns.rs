@@ -226,7 +226,11 @@ fn set_field(body: &[u8], name: &str, value: &str) -> Vec<u8> {
     serde_json::to_vec(&msg).unwrap()
 }
 
-async fn sns_verifies_with_a_fetched_and_cached_certificate(backend: Backend) {
+/// An app with SNS sources `sns` (typed by `/kind`, order events routed
+/// to the returned target), `sns-impostor` (another key, the same
+/// certificate URL) and `sns-strict` (a tolerance), all fetching their
+/// certificate from the returned server.
+async fn sns_app(backend: &Backend) -> (TestApp, CertServer, TestTarget) {
     let server = CertServer::start().await;
     let ours = signing_identity(&server);
     let impostor = signing_identity(&server);
@@ -247,16 +251,24 @@ async fn sns_verifies_with_a_fetched_and_cached_certificate(backend: Backend) {
         );
     let target = TestTarget::start().await;
     let app = spawn_app(
-        &backend,
-        &(sources + &route("sns", "orders", &target.url, "", Some("[\"order.*\"]"))),
+        backend,
+        &(sources
+            + &Route::new("sns", "orders")
+                .url(&target.url)
+                .types(&["order.*"])
+                .toml()),
     )
     .await;
+    (app, server, target)
+}
 
+async fn sns_verifies_with_a_fetched_and_cached_certificate(backend: Backend) {
+    let (app, server, target) = sns_app(&backend).await;
     let (body, _) = sign_at(
         &app,
         "sns",
         notification("m-1", "order.paid").as_bytes(),
-        now(),
+        now_secs(),
     );
     let first = post(&app, "sns", body.clone()).await;
     assert_eq!(first.status, 200, "{}", first.text);
@@ -270,11 +282,30 @@ async fn sns_verifies_with_a_fetched_and_cached_certificate(backend: Backend) {
         &app,
         "sns",
         notification("m-2", "order.shipped").as_bytes(),
-        now(),
+        now_secs(),
     );
     assert_eq!(post(&app, "sns", second).await.status, 200);
     assert_eq!(server.hits("/signing.pem"), 1, "fetched once, then cached");
+    let stored = app
+        .store
+        .event(first["event_id"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.event_type, "order.paid");
+    app.dispatch_until("delivered", || async { target.count() >= 2 })
+        .await;
+    app.shutdown().await;
+}
 
+async fn sns_refuses_tampered_forged_and_stale_messages(backend: Backend) {
+    let (app, _server, _target) = sns_app(&backend).await;
+    let (body, _) = sign_at(
+        &app,
+        "sns",
+        notification("m-1", "order.paid").as_bytes(),
+        now_secs(),
+    );
     // Tampered, signed by another key, or stale for a source with a tolerance.
     let tampered = String::from_utf8(body.clone())
         .unwrap()
@@ -284,14 +315,14 @@ async fn sns_verifies_with_a_fetched_and_cached_certificate(backend: Backend) {
         &app,
         "sns-impostor",
         notification("m-3", "order.paid").as_bytes(),
-        now(),
+        now_secs(),
     );
     assert_eq!(post(&app, "sns", forged).await.status, 401);
     let (old, _) = sign_at(
         &app,
         "sns",
         notification("m-4", "order.paid").as_bytes(),
-        now() - 301,
+        now_secs() - 301,
     );
     assert_eq!(post(&app, "sns-strict", old.clone()).await.status, 401);
     assert_eq!(
@@ -299,16 +330,6 @@ async fn sns_verifies_with_a_fetched_and_cached_certificate(backend: Backend) {
         200,
         "no tolerance by default"
     );
-
-    let stored = app
-        .store
-        .event(first["event_id"].as_str().unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(stored.event_type, "order.paid");
-    app.dispatch_until("delivered", || async { target.count() >= 3 })
-        .await;
     app.shutdown().await;
 }
 
@@ -326,7 +347,7 @@ async fn sns_refuses_certificates_from_other_hosts(backend: Backend) {
         &app,
         "sns",
         notification("m-9", "order.paid").as_bytes(),
-        now(),
+        now_secs(),
     );
 
     // Same server, but named by a host the pattern does not allow: refused
@@ -387,7 +408,7 @@ async fn sns_subscription_confirmation(backend: Backend) {
     };
 
     // Without the switch: stored, not confirmed.
-    let (body, _) = sign_at(&app, "sns", confirmation("c-1").as_bytes(), now());
+    let (body, _) = sign_at(&app, "sns", confirmation("c-1").as_bytes(), now_secs());
     let answer = post(&app, "sns", body).await.json();
     let stored = app
         .store
@@ -399,20 +420,30 @@ async fn sns_subscription_confirmation(backend: Backend) {
     assert_eq!(server.hits("/"), 0);
 
     // With it: stored, then confirmed by fetching SubscribeURL.
-    let (body, _) = sign_at(&app, "sns-confirm", confirmation("c-2").as_bytes(), now());
+    let (body, _) = sign_at(
+        &app,
+        "sns-confirm",
+        confirmation("c-2").as_bytes(),
+        now_secs(),
+    );
     let answer = post(&app, "sns-confirm", body).await;
     assert_eq!(answer.status, 200, "{}", answer.text);
     assert_eq!(server.hits("/"), 1);
     assert_eq!(app.store.counts().await.unwrap().events, 2);
 
     // A SubscribeURL on a host outside the pattern is never fetched.
-    let (body, _) = sign_at(&app, "sns-confirm", confirmation("c-3").as_bytes(), now());
+    let (body, _) = sign_at(
+        &app,
+        "sns-confirm",
+        confirmation("c-3").as_bytes(),
+        now_secs(),
+    );
     let mut msg: Value = serde_json::from_slice(&body).unwrap();
     msg["SubscribeURL"] = json!(server.url("localhost", "/?Action=ConfirmSubscription"));
     let resigned = {
         // Re-sign so only the host check can refuse it.
         let text = serde_json::to_vec(&msg).unwrap();
-        sign_at(&app, "sns-confirm", &text, now()).0
+        sign_at(&app, "sns-confirm", &text, now_secs()).0
     };
     let answer = post(&app, "sns-confirm", resigned).await;
     assert_eq!(answer.status, 502, "{}", answer.text);
@@ -423,6 +454,7 @@ async fn sns_subscription_confirmation(backend: Backend) {
 
 crate::backend_tests!(
     sns_verifies_with_a_fetched_and_cached_certificate,
+    sns_refuses_tampered_forged_and_stale_messages,
     sns_refuses_certificates_from_other_hosts,
     sns_subscription_confirmation,
 );

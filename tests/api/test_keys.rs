@@ -5,9 +5,8 @@
 
 use axum::http::HeaderMap;
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
-use hookgate::providers::Provider;
 
-use crate::helpers::{convert_headers, TestApp};
+use crate::helpers::{convert_headers, now_secs, TestApp};
 
 pub const DISCORD_SEED: [u8; 32] = [0x11; 32];
 pub const OTHER_ED25519_SEED: [u8; 32] = [0x12; 32];
@@ -89,26 +88,15 @@ secrets = ["{GRAPH_CLIENT_STATE}"]
     )
 }
 
-/// `body` signed as source `name`'s provider would send it at `now` (Unix
-/// seconds, as the tests reckon): the body (rewritten by providers that
-/// sign inside it) and the headers.
+/// `body` signed as source `name`'s provider would send it at `now`: the
+/// body (rewritten by providers that sign inside it) and the headers.
 pub fn sign_at(
     app: &TestApp,
     name: &str,
     body: &[u8],
     now: i64,
 ) -> (Vec<u8>, Vec<(String, String)>) {
-    let source = app.config.source(name).expect("known source");
-    let (provider, keys) = Provider::from_config(source, "test").unwrap();
-    provider.prepare(
-        keys.first().unwrap_or_default(),
-        body,
-        hookgate::time::UnixMs::from_secs(now),
-    )
-}
-
-pub fn now() -> i64 {
-    hookgate::ids::now_ms() / 1000
+    app.signer(name).request(body, now)
 }
 
 /// An answer of any content type.
@@ -157,7 +145,7 @@ pub async fn send(
 
 /// Signs `body` now as source `name` would and POSTs it to its ingest path.
 pub async fn deliver(app: &TestApp, name: &str, body: &str, extra: &[(&str, &str)]) -> Response {
-    deliver_at(app, name, body, now(), extra).await
+    deliver_at(app, name, body, now_secs(), extra).await
 }
 
 pub async fn deliver_at(

@@ -5,8 +5,6 @@ starts hookgate with real targets, seeds events by signed ingest, and
 passes what it seeded. Exits non-zero on the first failed check; prints the
 browser and driver versions and how long each step took.
 """
-import hashlib
-import hmac
 import json
 import os
 import re
@@ -18,15 +16,13 @@ from importlib.metadata import version
 from playwright.sync_api import expect, sync_playwright
 
 
-def send_stripe_event(base, secret, event_id, event_type):
-    """POSTs an event signed as Stripe signs it, from outside the browser."""
-    body = json.dumps({"id": event_id, "object": "event", "type": event_type}).encode()
-    t = int(time.time())
-    v1 = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+def send_signed(base, request):
+    """POSTs a request the Rust test signed (with hookgate's own provider
+    signing), from outside the browser."""
     req = urllib.request.Request(
-        base + "/ingest/stripe",
-        data=body,
-        headers={"Content-Type": "application/json", "Stripe-Signature": f"t={t},v1={v1}"},
+        base + request["path"],
+        data=request["body"].encode(),
+        headers=request["headers"],
     )
     with urllib.request.urlopen(req) as resp:
         assert resp.status == 200, resp.status
@@ -168,7 +164,7 @@ def main() -> int:
         apply(type="invoice.*")
         expect(rows).to_have_count(2)
         page.check("#auto-refresh")
-        send_stripe_event(s["base"], s["stripe_secret"], "evt_1R2d4hKJ8sV0aPq9Ar7fQw2E", "invoice.created")
+        send_signed(s["base"], s["live_event"])
         expect(rows).to_have_count(3)
         expect(rows.first.locator("td:nth-child(4)")).to_have_text("evt_1R2d4hKJ8sV0aPq9Ar7fQw2E")
         page.uncheck("#auto-refresh")

@@ -189,7 +189,10 @@ impl Binary {
     pub fn new(db_url: &str, extra: &str) -> Binary {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("hookgate.toml");
-        std::fs::write(&config, config_text(db_url, "127.0.0.1:0", extra)).unwrap();
+        TestConfig::new()
+            .database(db_url)
+            .with(extra)
+            .write(&config);
         Binary { config, _dir: dir }
     }
 
@@ -198,7 +201,10 @@ impl Binary {
     pub fn sqlite_in(dir: &Path, target: &TestTarget) -> Binary {
         Binary::new(
             &format!("sqlite://{}/hookgate.db", dir.display()),
-            &route("stripe", "t", &target.url, "timeout_ms = 2000", None),
+            &Route::new("stripe", "t")
+                .url(&target.url)
+                .timeout_ms(2000)
+                .toml(),
         )
     }
 
