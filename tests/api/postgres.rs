@@ -269,6 +269,17 @@ async fn split_roles_ingest_and_dispatch() {
     })
     .await;
     assert_eq!(target.received()[0].header("x-hookgate-attempt"), "1");
+
+    // Both roles at once, as deployed: what an ingest-only process takes
+    // while the dispatch-only one runs is delivered by the latter.
+    let ingest = spawn_binary(&path, &["--no-dispatcher"], &[]);
+    let body = stripe_event("evt_split_live", "invoice.paid");
+    let (status, json) = send_at(&client, &ingest.base(), &body, now_secs()).await;
+    assert_eq!(status, 200, "{json}");
+    eventually("the second event delivered while both run", || async {
+        target.count() == 2
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
