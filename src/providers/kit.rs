@@ -47,6 +47,14 @@ pub struct SignatureHeader {
 }
 
 impl SignatureHeader {
+    pub const fn new(name: &'static str, prefix: &'static str, encoding: Encoding) -> Self {
+        SignatureHeader {
+            name,
+            prefix,
+            encoding,
+        }
+    }
+
     /// The decoded signature; 401 when it is missing or not in this form.
     pub fn read(&self, headers: &HeaderMap) -> Result<Vec<u8>, Rejection> {
         let raw = signature_header(headers, self.name)?;
@@ -95,6 +103,19 @@ pub struct BodyHmac {
 }
 
 impl BodyHmac {
+    /// `{name}: {prefix}{encoded MAC of the body}`.
+    pub const fn new(
+        name: &'static str,
+        prefix: &'static str,
+        encoding: Encoding,
+        digest: Digest,
+    ) -> Self {
+        BodyHmac {
+            header: SignatureHeader::new(name, prefix, encoding),
+            digest,
+        }
+    }
+
     pub fn verify(&self, keys: &Keys, headers: &HeaderMap, body: &[u8]) -> Result<(), Rejection> {
         let given = self.header.read(headers)?;
         check(keys, &[given], |key| mac(self.digest, key, &[body]))
@@ -108,6 +129,13 @@ impl BodyHmac {
     pub fn sign(&self, key: &[u8], body: &[u8]) -> (String, String) {
         (self.header.name.to_string(), self.value(key, body))
     }
+}
+
+/// [`super::Scheme::signing_ready`] of a provider that signs with a
+/// development private key: ready when the source has one, else `missing`
+/// says what to add.
+pub fn has_signing_key<T>(key: Option<&T>, missing: &str) -> Result<(), String> {
+    key.map(|_| ()).ok_or_else(|| missing.to_string())
 }
 
 /// The `key=value` items of a list such as `t=1,v1=ab,v1=cd` (items split
