@@ -20,8 +20,7 @@ impl Scheme for Github {
         req: &Inbound<'_>,
         _: i64,
     ) -> Result<Verdict, Rejection> {
-        let headers = req.headers;
-        let raw = signature_header(headers, "x-hub-signature-256")?;
+        let raw = signature_header(req.headers, "x-hub-signature-256")?;
         let given = raw
             .strip_prefix("sha256=")
             .and_then(|h| hex::decode(h).ok())
@@ -29,8 +28,8 @@ impl Scheme for Github {
                 Rejection::Unauthorized("X-Hub-Signature-256 is not sha256=<hex>".into())
             })?;
         check(keys, &[given], |key| hmac_sha256(key, &[req.body]).to_vec())?;
-        let delivery = required_header(headers, "x-github-delivery")?;
-        let event = required_header(headers, "x-github-event")?;
+        let delivery = required_header(req.headers, "x-github-delivery")?;
+        let event = required_header(req.headers, "x-github-event")?;
         let json = json_body(req.body, "GitHub")?;
         let event_type = match json.get("action").and_then(|a| a.as_str()) {
             Some(action) if !action.is_empty() => format!("{event}.{action}"),
@@ -57,7 +56,7 @@ pub fn sign(key: &[u8], body: &[u8], delivery_id: &str) -> Vec<(String, String)>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{headers, keys, post};
+    use crate::providers::testing::{event, headers, keys, post};
 
     #[test]
     fn published_vector() {
@@ -94,10 +93,7 @@ mod tests {
             ("x-github-event", "pull_request"),
         ]);
         let v = post(&Github, &keys(&["s"]), None, &h, body, 0).unwrap();
-        assert_eq!(
-            v,
-            Verdict::Event(Verified::new("d-2".into(), "pull_request.opened".into()).unwrap())
-        );
+        assert_eq!(v, event("d-2", "pull_request.opened"));
         let h = headers(&[
             ("x-hub-signature-256", &sig),
             ("x-github-event", "pull_request"),

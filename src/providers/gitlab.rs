@@ -19,13 +19,12 @@ impl Scheme for Gitlab {
         req: &Inbound<'_>,
         _: i64,
     ) -> Result<Verdict, Rejection> {
-        let headers = req.headers;
-        let token = signature_header(headers, "x-gitlab-token")?;
+        let token = signature_header(req.headers, "x-gitlab-token")?;
         if !keys.iter().any(|key| ct_eq(token.as_bytes(), key)) {
             return Err(bad_signature());
         }
-        let id = header(headers, "idempotency-key")
-            .or_else(|| header(headers, "x-gitlab-event-uuid"))
+        let id = header(req.headers, "idempotency-key")
+            .or_else(|| header(req.headers, "x-gitlab-event-uuid"))
             .ok_or_else(|| {
                 Rejection::BadRequest(
                     "missing header Idempotency-Key or X-Gitlab-Event-UUID".into(),
@@ -58,27 +57,21 @@ pub fn sign(key: &[u8], delivery_id: &str) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{headers, keys, post};
+    use crate::providers::testing::{event, headers, keys, post};
 
     #[test]
     fn token_must_match_and_ids_fall_back() {
         let body = br#"{"object_kind":"push"}"#;
         let h = headers(&[("x-gitlab-token", "tok"), ("x-gitlab-event-uuid", "u-1")]);
         let v = post(&Gitlab, &keys(&["tok"]), None, &h, body, 0).unwrap();
-        assert_eq!(
-            v,
-            Verdict::Event(Verified::new("u-1".into(), "push".into()).unwrap())
-        );
+        assert_eq!(v, event("u-1", "push"));
         let h = headers(&[
             ("x-gitlab-token", "tok"),
             ("x-gitlab-event-uuid", "u-1"),
             ("idempotency-key", "k-1"),
         ]);
         let v = post(&Gitlab, &keys(&["tok"]), None, &h, body, 0).unwrap();
-        assert_eq!(
-            v,
-            Verdict::Event(Verified::new("k-1".into(), "push".into()).unwrap())
-        );
+        assert_eq!(v, event("k-1", "push"));
         assert!(matches!(
             post(&Gitlab, &keys(&["tok2"]), None, &h, body, 0),
             Err(Rejection::Unauthorized(_))

@@ -23,20 +23,19 @@ impl Scheme for Shopify {
         req: &Inbound<'_>,
         _: i64,
     ) -> Result<Verdict, Rejection> {
-        let headers = req.headers;
-        let raw = signature_header(headers, "x-shopify-hmac-sha256")?;
+        let raw = signature_header(req.headers, "x-shopify-hmac-sha256")?;
         let given = B64
             .decode(raw)
             .map_err(|_| Rejection::Unauthorized("X-Shopify-Hmac-Sha256 is not base64".into()))?;
         check(keys, &[given], |key| hmac_sha256(key, &[req.body]).to_vec())?;
-        let id = header(headers, "x-shopify-event-id")
-            .or_else(|| header(headers, "x-shopify-webhook-id"))
+        let id = header(req.headers, "x-shopify-event-id")
+            .or_else(|| header(req.headers, "x-shopify-webhook-id"))
             .ok_or_else(|| {
                 Rejection::BadRequest(
                     "missing header X-Shopify-Event-Id or X-Shopify-Webhook-Id".into(),
                 )
             })?;
-        let topic = required_header(headers, "x-shopify-topic")?;
+        let topic = required_header(req.headers, "x-shopify-topic")?;
         json_body(req.body, "Shopify")?;
         Verified::new(id.to_string(), topic.to_string()).map(Verdict::Event)
     }
@@ -60,7 +59,7 @@ pub fn sign(key: &[u8], body: &[u8], delivery_id: &str) -> Vec<(String, String)>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{headers, keys, post};
+    use crate::providers::testing::{event, headers, keys, post};
 
     #[test]
     fn verifies_and_prefers_event_id() {
@@ -73,20 +72,14 @@ mod tests {
             ("x-shopify-topic", "orders/create"),
         ]);
         let v = post(&Shopify, &keys(&["shpss_0", "shpss_1"]), None, &h, body, 0).unwrap();
-        assert_eq!(
-            v,
-            Verdict::Event(Verified::new("e-1".into(), "orders/create".into()).unwrap())
-        );
+        assert_eq!(v, event("e-1", "orders/create"));
         let h = headers(&[
             ("x-shopify-hmac-sha256", &sig),
             ("x-shopify-webhook-id", "w-1"),
             ("x-shopify-topic", "orders/create"),
         ]);
         let v = post(&Shopify, &keys(&["shpss_1"]), None, &h, body, 0).unwrap();
-        assert_eq!(
-            v,
-            Verdict::Event(Verified::new("w-1".into(), "orders/create".into()).unwrap())
-        );
+        assert_eq!(v, event("w-1", "orders/create"));
         assert!(matches!(
             post(&Shopify, &keys(&["other"]), None, &h, body, 0),
             Err(Rejection::Unauthorized(_))

@@ -33,6 +33,11 @@ pub fn post(
     scheme.verify(keys, tolerance, &super::Inbound::post(headers, body), now)
 }
 
+/// The verdict of a request that verifies to one event.
+pub fn event(id: &str, event_type: &str) -> super::Verdict {
+    super::Verdict::Event(super::Verified::new(id.into(), event_type.into()).unwrap())
+}
+
 /// A `[[sources]]` entry of `provider` with `extra` TOML lines.
 pub fn source(provider: &str, extra: &str) -> crate::config::SourceConfig {
     let text = format!("name = \"s\"\nprovider = \"{provider}\"\n{extra}\n");
