@@ -1,8 +1,9 @@
 //! Pieces the HMAC-family providers share, so each provider file says only
 //! what is particular to it: MACs by digest, signature encodings, signature
 //! headers (`sha256=<hex>`, base64, ...), `k=v` lists (`t=..,v1=..`),
-//! millisecond timestamps, the body's SHA-256 as a dedup key, and the
-//! public URL a URL-signing provider signs.
+//! millisecond timestamps, the body's SHA-256 as a dedup key, the public
+//! URL a URL-signing provider signs, and (for the public-key providers)
+//! whether a development signing key is there.
 
 use axum::http::HeaderMap;
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
