@@ -2,20 +2,13 @@
 //! body keyed with the webhook's secret. The event ID is `X-Request-UUID`,
 //! the type `X-Event-Key` (`repo:push`).
 
-use super::kit::{BodyHmac, Encoding, SignatureHeader};
+use super::kit::{BodyHmac, Encoding};
 use super::signed_body::{Field, SignedBody};
 use crate::crypto::Digest;
 
 pub const SCHEME: SignedBody = SignedBody {
     provider: "Bitbucket",
-    signature: BodyHmac {
-        header: SignatureHeader {
-            name: "x-hub-signature",
-            prefix: "sha256=",
-            encoding: Encoding::Hex,
-        },
-        digest: Digest::Sha256,
-    },
+    signature: BodyHmac::new("x-hub-signature", "sha256=", Encoding::Hex, Digest::Sha256),
     id: Field::Header("X-Request-UUID"),
     event_type: Field::Header("X-Event-Key"),
     sent_at: None,

@@ -20,6 +20,7 @@
 use sha2::Digest;
 
 use super::ed25519::{self, PrivateKey, PublicKeys};
+use super::kit::has_signing_key;
 use super::{
     bad_signature, check_timestamp, json_body, json_str, required_json_str, signature_header, Ack,
     Handshake, Inbound, Keys, Rejection, Scheme, Verdict, Verified,
@@ -115,9 +116,10 @@ impl Scheme for Discord {
     }
 
     fn signing_ready(&self, _keys: &Keys) -> Result<(), String> {
-        self.signing_key.as_ref().map(|_| ()).ok_or_else(|| {
-            "the source has no signing_key (a development Ed25519 private key, hex)".into()
-        })
+        has_signing_key(
+            self.signing_key.as_ref(),
+            "the source has no signing_key (a development Ed25519 private key, hex)",
+        )
     }
 
     fn body_id_pointer(&self) -> Option<&str> {
@@ -157,7 +159,7 @@ fn interaction(json: &serde_json::Value, kind: Option<u64>) -> Result<Verdict, R
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{headers, keys};
+    use crate::providers::testing::{assert_config_errors, build, TimestampedHeaders};
 
     // A vector made with PyNaCl 1.5.0 (libsodium's Ed25519) from the seed
     // below and checked with Discord's own `discord-interactions` 4.4.0
@@ -168,23 +170,13 @@ mod tests {
     const BODY: &str = r#"{"version":1,"application_id":"1234560123453231555","type":1,"event":{"type":"APPLICATION_AUTHORIZED","timestamp":"2024-10-18T14:42:53.064834","data":{"integration_type":1,"scopes":["applications.commands"],"user":{"id":"1111","username":"user"}}}}"#;
     const SIGNATURE: &str = "cb6448906236d439714c9e56684ad46ec78caf2af60df5e371bf32a019942d6d4cb4ce9465830cbe7178d9a60d0dc91b215658a8e914e807697f64f57b5a5806";
 
-    fn source(extra: &str) -> Result<Discord, ConfigError> {
-        Discord::from_config(
-            &crate::providers::testing::source("discord", extra),
-            "sources[0]",
-        )
-    }
+    const SIGNED: TimestampedHeaders = TimestampedHeaders {
+        signature: "x-signature-ed25519",
+        timestamp: "x-signature-timestamp",
+    };
 
-    fn verify(
-        d: &Discord,
-        body: &str,
-        sig: &str,
-        ts: &str,
-        tol: Option<u64>,
-        now: i64,
-    ) -> Result<Verdict, Rejection> {
-        let h = headers(&[("x-signature-ed25519", sig), ("x-signature-timestamp", ts)]);
-        d.verify(&keys(&[]), tol, &Inbound::post(&h, body.as_bytes()), now)
+    fn source(extra: &str) -> Result<Discord, ConfigError> {
+        build(Discord::from_config, "discord", extra)
     }
 
     #[test]
@@ -193,7 +185,9 @@ mod tests {
             "public_keys = [\"{PUBLIC}\"]\nsigning_key = \"{SEED}\""
         ))
         .unwrap();
-        let v = verify(&d, BODY, SIGNATURE, TIMESTAMP, None, 0).unwrap();
+        let v = SIGNED
+            .verify(&d, BODY, SIGNATURE, TIMESTAMP, None, 0)
+            .unwrap();
         let Verdict::Event(v) = v else {
             panic!("{v:?}")
         };
@@ -213,11 +207,11 @@ mod tests {
         let d = source(&format!("public_keys = [\"{PUBLIC}\"]")).unwrap();
         let tampered = BODY.replace("1111", "2222");
         assert!(matches!(
-            verify(&d, &tampered, SIGNATURE, TIMESTAMP, None, 0),
+            SIGNED.verify(&d, &tampered, SIGNATURE, TIMESTAMP, None, 0),
             Err(Rejection::Unauthorized(_))
         ));
         assert!(matches!(
-            verify(&d, BODY, SIGNATURE, "1700000001", None, 0),
+            SIGNED.verify(&d, BODY, SIGNATURE, "1700000001", None, 0),
             Err(Rejection::Unauthorized(_))
         ));
         let other = PrivateKey::from_bytes(&[7; 32]).unwrap();
@@ -227,7 +221,7 @@ mod tests {
         ))
         .unwrap();
         assert!(matches!(
-            verify(&wrong, BODY, SIGNATURE, TIMESTAMP, None, 0),
+            SIGNED.verify(&wrong, BODY, SIGNATURE, TIMESTAMP, None, 0),
             Err(Rejection::Unauthorized(_))
         ));
         // Rotation: any listed key verifies.
@@ -236,9 +230,15 @@ mod tests {
             hex::encode(other.public_key())
         ))
         .unwrap();
-        assert!(verify(&both, BODY, SIGNATURE, TIMESTAMP, None, 0).is_ok());
-        assert!(verify(&d, BODY, SIGNATURE, TIMESTAMP, Some(300), 1700000000 + 301).is_err());
-        assert!(verify(&d, BODY, SIGNATURE, TIMESTAMP, Some(300), 1700000000 + 300).is_ok());
+        assert!(SIGNED
+            .verify(&both, BODY, SIGNATURE, TIMESTAMP, None, 0)
+            .is_ok());
+        assert!(SIGNED
+            .verify(&d, BODY, SIGNATURE, TIMESTAMP, Some(300), 1700000000 + 301)
+            .is_err());
+        assert!(SIGNED
+            .verify(&d, BODY, SIGNATURE, TIMESTAMP, Some(300), 1700000000 + 300)
+            .is_ok());
     }
 
     #[test]
@@ -249,7 +249,7 @@ mod tests {
         .unwrap();
         let signed = |body: &str| {
             let h = d.sign(&[], body.as_bytes(), 5, "");
-            verify(&d, body, &h[0].1, &h[1].1, None, 5)
+            SIGNED.verify(&d, body, &h[0].1, &h[1].1, None, 5)
         };
         assert_eq!(
             signed(r#"{"version":1,"application_id":"1","type":0}"#).unwrap(),
@@ -277,18 +277,16 @@ mod tests {
 
     #[test]
     fn configuration_errors_name_the_key() {
-        assert_eq!(source("").unwrap_err().key, "sources[0].public_keys");
-        assert_eq!(
-            source("public_keys = [\"abc\"]").unwrap_err().key,
-            "sources[0].public_keys[0]"
-        );
-        assert_eq!(
-            source(&format!(
-                "public_keys = [\"{PUBLIC}\"]\nsigning_key = \"zz\""
-            ))
-            .unwrap_err()
-            .key,
-            "sources[0].signing_key"
+        assert_config_errors(
+            source,
+            &[
+                ("", "sources[0].public_keys"),
+                ("public_keys = [\"abc\"]", "sources[0].public_keys[0]"),
+                (
+                    &format!("public_keys = [\"{PUBLIC}\"]\nsigning_key = \"zz\""),
+                    "sources[0].signing_key",
+                ),
+            ],
         );
     }
 }

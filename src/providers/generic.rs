@@ -14,12 +14,13 @@
 use axum::http::HeaderMap;
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 
+use super::kit::check;
 use super::{
-    bad_signature, check_timestamp, header, json_str, signature_header, Inbound, Keys, Rejection,
-    Scheme, Verdict, Verified,
+    check_timestamp, header, json_str, signature_header, Inbound, Keys, Rejection, Scheme, Verdict,
+    Verified,
 };
 use crate::config::{ConfigError, SourceConfig};
-use crate::crypto::{ct_eq, hmac_sha1, hmac_sha256};
+use crate::crypto::{hmac_sha1, hmac_sha256};
 
 /// The source keys `generic-hmac` reads.
 pub const KEYS: &[&str] = &[
@@ -180,7 +181,30 @@ impl Scheme for Settings {
         req: &Inbound<'_>,
         now: i64,
     ) -> Result<Verdict, Rejection> {
-        verify(self, keys, tolerance, req.headers, req.body, now)
+        let raw = signature_header(req.headers, &self.signature_header)?;
+        let given = raw
+            .strip_prefix(self.signature_prefix.as_str())
+            .and_then(|s| self.decode(s))
+            .ok_or_else(|| {
+                Rejection::Unauthorized("signature header is not in the configured format".into())
+            })?;
+        let timestamp = match &self.timestamp_header {
+            Some(name) => Some(signature_header(req.headers, name)?),
+            None => None,
+        };
+        check(keys, &[given], |key| self.mac(key, timestamp, req.body))?;
+        if let Some(ts) = timestamp {
+            check_timestamp(ts, tolerance, now, false)?;
+        }
+        let json = serde_json::from_slice::<serde_json::Value>(req.body).ok();
+        let needs_json = matches!(self.event_id, Locator::Pointer(_))
+            || matches!(self.event_type, Locator::Pointer(_));
+        if needs_json && json.is_none() {
+            return Err(Rejection::BadRequest("body is not JSON".into()));
+        }
+        let id = locate(&self.event_id, req.headers, json.as_ref(), "event id")?;
+        let event_type = locate(&self.event_type, req.headers, json.as_ref(), "event type")?;
+        Verified::new(id, event_type).map(Verdict::Event)
     }
     fn sign(&self, key: &[u8], body: &[u8], now: i64, delivery_id: &str) -> Vec<(String, String)> {
         sign(self, key, body, now, delivery_id)
@@ -194,45 +218,6 @@ impl Scheme for Settings {
             Locator::Header(_) => None,
         }
     }
-}
-
-pub fn verify(
-    settings: &Settings,
-    keys: &Keys,
-    tolerance: Option<u64>,
-    headers: &HeaderMap,
-    body: &[u8],
-    now: i64,
-) -> Result<Verdict, Rejection> {
-    let raw = signature_header(headers, &settings.signature_header)?;
-    let given = raw
-        .strip_prefix(settings.signature_prefix.as_str())
-        .and_then(|s| settings.decode(s))
-        .ok_or_else(|| {
-            Rejection::Unauthorized("signature header is not in the configured format".into())
-        })?;
-    let timestamp = match &settings.timestamp_header {
-        Some(name) => Some(signature_header(headers, name)?),
-        None => None,
-    };
-    if !keys
-        .iter()
-        .any(|key| ct_eq(&given, &settings.mac(key, timestamp, body)))
-    {
-        return Err(bad_signature());
-    }
-    if let Some(ts) = timestamp {
-        check_timestamp(ts, tolerance, now, false)?;
-    }
-    let json = serde_json::from_slice::<serde_json::Value>(body).ok();
-    let needs_json = matches!(settings.event_id, Locator::Pointer(_))
-        || matches!(settings.event_type, Locator::Pointer(_));
-    if needs_json && json.is_none() {
-        return Err(Rejection::BadRequest("body is not JSON".into()));
-    }
-    let id = locate(&settings.event_id, headers, json.as_ref(), "event id")?;
-    let event_type = locate(&settings.event_type, headers, json.as_ref(), "event type")?;
-    Verified::new(id, event_type).map(Verdict::Event)
 }
 
 pub fn sign(
@@ -262,7 +247,7 @@ pub fn sign(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{headers, keys};
+    use crate::providers::testing::{headers, keys, post};
 
     fn settings(toml_extra: &str) -> Settings {
         let text = format!(
@@ -280,13 +265,13 @@ mod tests {
             "x-acme-signature",
             &format!("sha256={}", hex::encode(hmac_sha256(b"k", &[body]))),
         )]);
-        let v = verify(&s, &keys(&["k"]), None, &h, body, 0).unwrap();
+        let v = post(&s, &keys(&["k"]), None, &h, body, 0).unwrap();
         assert_eq!(
             v,
             Verdict::Event(Verified::new("a1".into(), "order.created".into()).unwrap())
         );
         assert!(matches!(
-            verify(&s, &keys(&["j"]), None, &h, body, 0),
+            post(&s, &keys(&["j"]), None, &h, body, 0),
             Err(Rejection::Unauthorized(_))
         ));
     }
@@ -304,9 +289,9 @@ mod tests {
         let h = headers(&refs);
         let expected = B64.encode(hmac_sha1(b"k", &[b"100.", body]));
         assert_eq!(h.get("x-sig").unwrap(), expected.as_str());
-        let v = verify(&s, &keys(&["k"]), Some(300), &h, body, 100).unwrap();
+        let v = post(&s, &keys(&["k"]), Some(300), &h, body, 100).unwrap();
         let Verdict::Event(v) = v else { panic!() };
         assert_eq!(v.event_type(), "thing.done");
-        assert!(verify(&s, &keys(&["k"]), Some(300), &h, body, 401).is_err());
+        assert!(post(&s, &keys(&["k"]), Some(300), &h, body, 401).is_err());
     }
 }

@@ -2,13 +2,12 @@
 //! `X-GitHub-Delivery`, the type `X-GitHub-Event` plus `.{action}` when the
 //! body has one (`pull_request.opened`).
 
-use axum::http::HeaderMap;
-
+use super::kit::check;
 use super::{
-    bad_signature, json_body, required_header, signature_header, Inbound, Keys, Rejection, Scheme,
-    Verdict, Verified,
+    json_body, required_header, signature_header, Inbound, Keys, Rejection, Scheme, Verdict,
+    Verified,
 };
-use crate::crypto::{ct_eq, hmac_sha256};
+use crate::crypto::hmac_sha256;
 
 #[derive(Debug)]
 pub struct Github;
@@ -21,33 +20,26 @@ impl Scheme for Github {
         req: &Inbound<'_>,
         _: i64,
     ) -> Result<Verdict, Rejection> {
-        verify(keys, req.headers, req.body)
+        let raw = signature_header(req.headers, "x-hub-signature-256")?;
+        let given = raw
+            .strip_prefix("sha256=")
+            .and_then(|h| hex::decode(h).ok())
+            .ok_or_else(|| {
+                Rejection::Unauthorized("X-Hub-Signature-256 is not sha256=<hex>".into())
+            })?;
+        check(keys, &[given], |key| hmac_sha256(key, &[req.body]).to_vec())?;
+        let delivery = required_header(req.headers, "x-github-delivery")?;
+        let event = required_header(req.headers, "x-github-event")?;
+        let json = json_body(req.body, "GitHub")?;
+        let event_type = match json.get("action").and_then(|a| a.as_str()) {
+            Some(action) if !action.is_empty() => format!("{event}.{action}"),
+            _ => event.to_string(),
+        };
+        Verified::new(delivery.to_string(), event_type).map(Verdict::Event)
     }
     fn sign(&self, key: &[u8], body: &[u8], _: i64, delivery_id: &str) -> Vec<(String, String)> {
         sign(key, body, delivery_id)
     }
-}
-
-pub fn verify(keys: &Keys, headers: &HeaderMap, body: &[u8]) -> Result<Verdict, Rejection> {
-    let raw = signature_header(headers, "x-hub-signature-256")?;
-    let given = raw
-        .strip_prefix("sha256=")
-        .and_then(|h| hex::decode(h).ok())
-        .ok_or_else(|| Rejection::Unauthorized("X-Hub-Signature-256 is not sha256=<hex>".into()))?;
-    if !keys
-        .iter()
-        .any(|key| ct_eq(&given, &hmac_sha256(key, &[body])))
-    {
-        return Err(bad_signature());
-    }
-    let delivery = required_header(headers, "x-github-delivery")?;
-    let event = required_header(headers, "x-github-event")?;
-    let json = json_body(body, "GitHub")?;
-    let event_type = match json.get("action").and_then(|a| a.as_str()) {
-        Some(action) if !action.is_empty() => format!("{event}.{action}"),
-        _ => event.to_string(),
-    };
-    Verified::new(delivery.to_string(), event_type).map(Verdict::Event)
 }
 
 pub fn signature(key: &[u8], body: &[u8]) -> String {
@@ -64,7 +56,7 @@ pub fn sign(key: &[u8], body: &[u8], delivery_id: &str) -> Vec<(String, String)>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{headers, keys};
+    use crate::providers::testing::{event, headers, keys, post};
 
     #[test]
     fn published_vector() {
@@ -79,7 +71,15 @@ mod tests {
             ("x-github-event", "ping"),
         ]);
         // The vector's body is not JSON: the signature passes, the body is refused.
-        let err = verify(&keys(&["It's a Secret to Everybody"]), &h, b"Hello, World!").unwrap_err();
+        let err = post(
+            &Github,
+            &keys(&["It's a Secret to Everybody"]),
+            None,
+            &h,
+            b"Hello, World!",
+            0,
+        )
+        .unwrap_err();
         assert!(matches!(err, Rejection::BadRequest(_)));
     }
 
@@ -92,22 +92,19 @@ mod tests {
             ("x-github-delivery", "d-2"),
             ("x-github-event", "pull_request"),
         ]);
-        let v = verify(&keys(&["s"]), &h, body).unwrap();
-        assert_eq!(
-            v,
-            Verdict::Event(Verified::new("d-2".into(), "pull_request.opened".into()).unwrap())
-        );
+        let v = post(&Github, &keys(&["s"]), None, &h, body, 0).unwrap();
+        assert_eq!(v, event("d-2", "pull_request.opened"));
         let h = headers(&[
             ("x-hub-signature-256", &sig),
             ("x-github-event", "pull_request"),
         ]);
         assert!(matches!(
-            verify(&keys(&["s"]), &h, body),
+            post(&Github, &keys(&["s"]), None, &h, body, 0),
             Err(Rejection::BadRequest(_))
         ));
         let h = headers(&[("x-github-delivery", "d"), ("x-github-event", "ping")]);
         assert!(matches!(
-            verify(&keys(&["s"]), &h, body),
+            post(&Github, &keys(&["s"]), None, &h, body, 0),
             Err(Rejection::Unauthorized(_))
         ));
     }

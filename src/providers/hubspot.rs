@@ -35,11 +35,8 @@ impl Hubspot {
     }
 }
 
-const HEADER: SignatureHeader = SignatureHeader {
-    name: "x-hubspot-signature-v3",
-    prefix: "",
-    encoding: Encoding::Base64,
-};
+const HEADER: SignatureHeader =
+    SignatureHeader::new("x-hubspot-signature-v3", "", Encoding::Base64);
 const TIMESTAMP: &str = "x-hubspot-request-timestamp";
 
 fn signed(key: &[u8], method: &str, url: &str, body: &[u8], ts: &str) -> Vec<u8> {

@@ -2,20 +2,13 @@
 //! with the app's client secret. The event ID is the notification's `id`,
 //! the type its `topic` (`conversation.user.created`).
 
-use super::kit::{BodyHmac, Encoding, SignatureHeader};
+use super::kit::{BodyHmac, Encoding};
 use super::signed_body::{Field, SignedBody};
 use crate::crypto::Digest;
 
 pub const SCHEME: SignedBody = SignedBody {
     provider: "Intercom",
-    signature: BodyHmac {
-        header: SignatureHeader {
-            name: "x-hub-signature",
-            prefix: "sha1=",
-            encoding: Encoding::Hex,
-        },
-        digest: Digest::Sha1,
-    },
+    signature: BodyHmac::new("x-hub-signature", "sha1=", Encoding::Hex, Digest::Sha1),
     id: Field::Pointer("/id"),
     event_type: Field::Pointer("/topic"),
     sent_at: None,

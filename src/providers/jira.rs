@@ -3,20 +3,13 @@
 //! `X-Atlassian-Webhook-Identifier`, which Atlassian keeps across retries;
 //! the type is the body's `webhookEvent` (`jira:issue_created`).
 
-use super::kit::{BodyHmac, Encoding, SignatureHeader};
+use super::kit::{BodyHmac, Encoding};
 use super::signed_body::{Field, SignedBody};
 use crate::crypto::Digest;
 
 pub const SCHEME: SignedBody = SignedBody {
     provider: "Jira",
-    signature: BodyHmac {
-        header: SignatureHeader {
-            name: "x-hub-signature",
-            prefix: "sha256=",
-            encoding: Encoding::Hex,
-        },
-        digest: Digest::Sha256,
-    },
+    signature: BodyHmac::new("x-hub-signature", "sha256=", Encoding::Hex, Digest::Sha256),
     id: Field::Header("X-Atlassian-Webhook-Identifier"),
     event_type: Field::Pointer("/webhookEvent"),
     sent_at: None,

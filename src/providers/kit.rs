@@ -1,8 +1,9 @@
 //! Pieces the HMAC-family providers share, so each provider file says only
 //! what is particular to it: MACs by digest, signature encodings, signature
 //! headers (`sha256=<hex>`, base64, ...), `k=v` lists (`t=..,v1=..`),
-//! millisecond timestamps, the body's SHA-256 as a dedup key, and the
-//! public URL a URL-signing provider signs.
+//! millisecond timestamps, the body's SHA-256 as a dedup key, the public
+//! URL a URL-signing provider signs, and (for the public-key providers)
+//! whether a development signing key is there.
 
 use axum::http::HeaderMap;
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
@@ -47,6 +48,14 @@ pub struct SignatureHeader {
 }
 
 impl SignatureHeader {
+    pub const fn new(name: &'static str, prefix: &'static str, encoding: Encoding) -> Self {
+        SignatureHeader {
+            name,
+            prefix,
+            encoding,
+        }
+    }
+
     /// The decoded signature; 401 when it is missing or not in this form.
     pub fn read(&self, headers: &HeaderMap) -> Result<Vec<u8>, Rejection> {
         let raw = signature_header(headers, self.name)?;
@@ -95,6 +104,19 @@ pub struct BodyHmac {
 }
 
 impl BodyHmac {
+    /// `{name}: {prefix}{encoded MAC of the body}`.
+    pub const fn new(
+        name: &'static str,
+        prefix: &'static str,
+        encoding: Encoding,
+        digest: Digest,
+    ) -> Self {
+        BodyHmac {
+            header: SignatureHeader::new(name, prefix, encoding),
+            digest,
+        }
+    }
+
     pub fn verify(&self, keys: &Keys, headers: &HeaderMap, body: &[u8]) -> Result<(), Rejection> {
         let given = self.header.read(headers)?;
         check(keys, &[given], |key| mac(self.digest, key, &[body]))
@@ -108,6 +130,13 @@ impl BodyHmac {
     pub fn sign(&self, key: &[u8], body: &[u8]) -> (String, String) {
         (self.header.name.to_string(), self.value(key, body))
     }
+}
+
+/// [`super::Scheme::signing_ready`] of a provider that signs with a
+/// development private key: ready when the source has one, else `missing`
+/// says what to add.
+pub fn has_signing_key<T>(key: Option<&T>, missing: &str) -> Result<(), String> {
+    key.map(|_| ()).ok_or_else(|| missing.to_string())
 }
 
 /// The `key=value` items of a list such as `t=1,v1=ab,v1=cd` (items split

@@ -3,20 +3,13 @@
 //! key is the body's SHA-256 (a resend carries the same bytes). The type is
 //! `meta.event_name` (`order_created`).
 
-use super::kit::{BodyHmac, Encoding, SignatureHeader};
+use super::kit::{BodyHmac, Encoding};
 use super::signed_body::{Field, SignedBody};
 use crate::crypto::Digest;
 
 pub const SCHEME: SignedBody = SignedBody {
     provider: "Lemon Squeezy",
-    signature: BodyHmac {
-        header: SignatureHeader {
-            name: "x-signature",
-            prefix: "",
-            encoding: Encoding::Hex,
-        },
-        digest: Digest::Sha256,
-    },
+    signature: BodyHmac::new("x-signature", "", Encoding::Hex, Digest::Sha256),
     id: Field::BodySha256,
     event_type: Field::Pointer("/meta/event_name"),
     sent_at: None,

@@ -4,7 +4,7 @@
 //! the `Linear-Delivery` header; the type is the body's `type` and `action`
 //! (`Issue.create`).
 
-use super::kit::{millis_to_secs, BodyHmac, Encoding, SignatureHeader};
+use super::kit::{millis_to_secs, BodyHmac, Encoding};
 use super::{
     check_timestamp, json_body, json_str, required_header, required_json_str, Inbound, Keys,
     Rejection, Scheme, Verdict, Verified,
@@ -14,14 +14,7 @@ use crate::crypto::Digest;
 #[derive(Debug)]
 pub struct Linear;
 
-const SIGNATURE: BodyHmac = BodyHmac {
-    header: SignatureHeader {
-        name: "linear-signature",
-        prefix: "",
-        encoding: Encoding::Hex,
-    },
-    digest: Digest::Sha256,
-};
+const SIGNATURE: BodyHmac = BodyHmac::new("linear-signature", "", Encoding::Hex, Digest::Sha256);
 
 const TIMESTAMP_FIELD: &str = "\"webhookTimestamp\"";
 

@@ -82,8 +82,8 @@ pub(crate) mod testing;
 mod verdict;
 
 pub(crate) use parse::{
-    bad_signature, check_timestamp, header, json_body, json_str, required_header,
-    required_json_str, signature_header,
+    bad_signature, check_sent_within, check_timestamp, header, json_body, json_str,
+    required_header, required_json_str, signature_header,
 };
 pub use parse::{form_pairs, Inbound};
 pub use registry::{provider_names, public_url, token_header, Build, Registration, PROVIDERS};

@@ -93,6 +93,17 @@ pub fn check_timestamp(
     Ok(ts)
 }
 
+/// Checks a send time already in Unix seconds (from an RFC 3339 header or
+/// field: Twitch, Amazon SNS) against `tolerance`, in both directions.
+pub fn check_sent_within(sent: i64, tolerance: u64, now: i64) -> Result<(), Rejection> {
+    if (now - sent).abs() > tolerance as i64 {
+        return Err(Rejection::Unauthorized(
+            "timestamp is outside the tolerance".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// The body as a JSON object, or a 400 naming the provider.
 pub fn json_body(body: &[u8], provider: &str) -> Result<serde_json::Value, Rejection> {
     match serde_json::from_slice::<serde_json::Value>(body) {

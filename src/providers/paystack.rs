@@ -2,20 +2,13 @@
 //! with the account's secret key. Paystack sends no event ID: the dedup key
 //! is the body's SHA-256. The type is the body's `event` (`charge.success`).
 
-use super::kit::{BodyHmac, Encoding, SignatureHeader};
+use super::kit::{BodyHmac, Encoding};
 use super::signed_body::{Field, SignedBody};
 use crate::crypto::Digest;
 
 pub const SCHEME: SignedBody = SignedBody {
     provider: "Paystack",
-    signature: BodyHmac {
-        header: SignatureHeader {
-            name: "x-paystack-signature",
-            prefix: "",
-            encoding: Encoding::Hex,
-        },
-        digest: Digest::Sha512,
-    },
+    signature: BodyHmac::new("x-paystack-signature", "", Encoding::Hex, Digest::Sha512),
     id: Field::BodySha256,
     event_type: Field::Pointer("/event"),
     sent_at: None,

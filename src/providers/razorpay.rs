@@ -2,20 +2,13 @@
 //! with the webhook secret. The event ID is `x-razorpay-event-id`, the type
 //! the body's `event` (`payment.captured`).
 
-use super::kit::{BodyHmac, Encoding, SignatureHeader};
+use super::kit::{BodyHmac, Encoding};
 use super::signed_body::{Field, SignedBody};
 use crate::crypto::Digest;
 
 pub const SCHEME: SignedBody = SignedBody {
     provider: "Razorpay",
-    signature: BodyHmac {
-        header: SignatureHeader {
-            name: "x-razorpay-signature",
-            prefix: "",
-            encoding: Encoding::Hex,
-        },
-        digest: Digest::Sha256,
-    },
+    signature: BodyHmac::new("x-razorpay-signature", "", Encoding::Hex, Digest::Sha256),
     id: Field::Header("x-razorpay-event-id"),
     event_type: Field::Pointer("/event"),
     sent_at: None,

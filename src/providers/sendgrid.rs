@@ -14,6 +14,7 @@ use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
 use p256::pkcs8::{DecodePrivateKey, DecodePublicKey};
 
 use super::batch::{body_array, Part};
+use super::kit::has_signing_key;
 use super::{
     bad_signature, check_timestamp, json_str, signature_header, Inbound, Keys, Rejection, Scheme,
     Verdict, Verified,
@@ -147,17 +148,17 @@ impl Scheme for Sendgrid {
     }
 
     fn signing_ready(&self, _keys: &Keys) -> Result<(), String> {
-        self.signing_key.as_ref().map(|_| ()).ok_or_else(|| {
-            "the source has no signing_key (a development P-256 private key, base64 PKCS#8 DER)"
-                .into()
-        })
+        has_signing_key(
+            self.signing_key.as_ref(),
+            "the source has no signing_key (a development P-256 private key, base64 PKCS#8 DER)",
+        )
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{headers, keys};
+    use crate::providers::testing::{assert_config_errors, build, TimestampedHeaders};
     use p256::pkcs8::{EncodePrivateKey, EncodePublicKey};
 
     // The two vectors of SendGrid's own `@sendgrid/eventwebhook` 8.0.0 (npm)
@@ -173,23 +174,13 @@ mod tests {
     const TIMESTAMP_MULTIPLE: &str = "1619651159";
     const PAYLOAD_MULTIPLE: &str = "[{\"email\":\"invalid@gmail.com\",\"event\":\"processed\",\"send_at\":0,\"sg_event_id\":\"cHJvY2Vzc2VkLTE5OTQyMTEyLXFOd0JMZ1BRUWpXNkRKdktRd1NBYnctMA\",\"sg_message_id\":\"qNwBLgPQQjW6DJvKQwSAbw.filterdrecv-canary-547b64655b-cw6zx-1-6089EA4A-56.0\",\"smtp-id\":\"<qNwBLgPQQjW6DJvKQwSAbw@ismtpd0178p1mdw1.sendgrid.net>\",\"timestamp\":1619651146},\r\n{\"email\":\"invalid@gmail.com\",\"event\":\"bounce\",\"ip\":\"167.89.101.76\",\"reason\":\"552 5.2.2 The email account that you tried to reach is over quota and inactive. Please direct the recipient to https://support.google.com/mail/?p=OverQuotaPerm c17si1130468pgv.34 - gsmtp\",\"sg_event_id\":\"Ym91bmNlLTAtMTk5NDIxMTItcU53QkxnUFFRalc2REp2S1F3U0Fidy0w\",\"sg_message_id\":\"qNwBLgPQQjW6DJvKQwSAbw.filterdrecv-canary-547b64655b-cw6zx-1-6089EA4A-56.0\",\"smtp-id\":\"<qNwBLgPQQjW6DJvKQwSAbw@ismtpd0178p1mdw1.sendgrid.net>\",\"status\":\"5.2.2\",\"timestamp\":1619651147,\"tls\":1,\"type\":\"blocked\"}]\r\n";
 
-    fn source(extra: &str) -> Result<Sendgrid, ConfigError> {
-        Sendgrid::from_config(
-            &crate::providers::testing::source("sendgrid", extra),
-            "sources[0]",
-        )
-    }
+    const SIGNED: TimestampedHeaders = TimestampedHeaders {
+        signature: SIGNATURE_HEADER,
+        timestamp: TIMESTAMP_HEADER,
+    };
 
-    fn verify(
-        s: &Sendgrid,
-        body: &str,
-        sig: &str,
-        ts: &str,
-        tol: Option<u64>,
-        now: i64,
-    ) -> Result<Verdict, Rejection> {
-        let h = headers(&[(SIGNATURE_HEADER, sig), (TIMESTAMP_HEADER, ts)]);
-        s.verify(&keys(&[]), tol, &Inbound::post(&h, body.as_bytes()), now)
+    fn source(extra: &str) -> Result<Sendgrid, ConfigError> {
+        build(Sendgrid::from_config, "sendgrid", extra)
     }
 
     fn parts(v: Verdict) -> Vec<Part> {
@@ -202,7 +193,11 @@ mod tests {
     #[test]
     fn published_vectors() {
         let s = source(&format!("public_keys = [\"{PUBLIC_KEY}\"]")).unwrap();
-        let one = parts(verify(&s, PAYLOAD, SIGNATURE, TIMESTAMP, None, 0).unwrap());
+        let one = parts(
+            SIGNED
+                .verify(&s, PAYLOAD, SIGNATURE, TIMESTAMP, None, 0)
+                .unwrap(),
+        );
         assert_eq!(one.len(), 1);
         assert_eq!(
             one[0].verified.provider_event_id(),
@@ -217,15 +212,16 @@ mod tests {
 
         let s = source(&format!("public_keys = [\"{PUBLIC_KEY_MULTIPLE}\"]")).unwrap();
         let two = parts(
-            verify(
-                &s,
-                PAYLOAD_MULTIPLE,
-                SIGNATURE_MULTIPLE,
-                TIMESTAMP_MULTIPLE,
-                None,
-                0,
-            )
-            .unwrap(),
+            SIGNED
+                .verify(
+                    &s,
+                    PAYLOAD_MULTIPLE,
+                    SIGNATURE_MULTIPLE,
+                    TIMESTAMP_MULTIPLE,
+                    None,
+                    0,
+                )
+                .unwrap(),
         );
         let read: Vec<(&str, &str)> = two
             .iter()
@@ -257,10 +253,10 @@ mod tests {
         let unauthorized =
             |r: Result<Verdict, Rejection>| matches!(r, Err(Rejection::Unauthorized(_)));
         let tampered = PAYLOAD.replacen("dropped", "delivered", 1);
-        assert!(unauthorized(verify(
-            &s, &tampered, SIGNATURE, TIMESTAMP, None, 0
-        )));
-        assert!(unauthorized(verify(
+        assert!(unauthorized(
+            SIGNED.verify(&s, &tampered, SIGNATURE, TIMESTAMP, None, 0)
+        ));
+        assert!(unauthorized(SIGNED.verify(
             &s,
             PAYLOAD,
             SIGNATURE,
@@ -269,15 +265,17 @@ mod tests {
             0
         )));
         let wrong = source(&format!("public_keys = [\"{PUBLIC_KEY_MULTIPLE}\"]")).unwrap();
-        assert!(unauthorized(verify(
-            &wrong, PAYLOAD, SIGNATURE, TIMESTAMP, None, 0
-        )));
+        assert!(unauthorized(
+            SIGNED.verify(&wrong, PAYLOAD, SIGNATURE, TIMESTAMP, None, 0)
+        ));
         let rotated = source(&format!(
             "public_keys = [\"{PUBLIC_KEY_MULTIPLE}\", \"{PUBLIC_KEY}\"]"
         ))
         .unwrap();
-        assert!(verify(&rotated, PAYLOAD, SIGNATURE, TIMESTAMP, None, 0).is_ok());
-        assert!(unauthorized(verify(
+        assert!(SIGNED
+            .verify(&rotated, PAYLOAD, SIGNATURE, TIMESTAMP, None, 0)
+            .is_ok());
+        assert!(unauthorized(SIGNED.verify(
             &s,
             PAYLOAD,
             SIGNATURE,
@@ -285,15 +283,16 @@ mod tests {
             Some(300),
             1600112502 + 301
         )));
-        assert!(verify(
-            &s,
-            PAYLOAD,
-            SIGNATURE,
-            TIMESTAMP,
-            Some(300),
-            1600112502 + 300
-        )
-        .is_ok());
+        assert!(SIGNED
+            .verify(
+                &s,
+                PAYLOAD,
+                SIGNATURE,
+                TIMESTAMP,
+                Some(300),
+                1600112502 + 300
+            )
+            .is_ok());
     }
 
     #[test]
@@ -309,36 +308,37 @@ mod tests {
         .unwrap();
         let body = r#"[{"email":"a@example.com","event":"open","sg_event_id":"e1","timestamp":1}]"#;
         let h = s.sign(&[], body.as_bytes(), 77, "");
-        let got = parts(verify(&s, body, &h[0].1, &h[1].1, None, 77).unwrap());
+        let got = parts(SIGNED.verify(&s, body, &h[0].1, &h[1].1, None, 77).unwrap());
         assert_eq!(got[0].verified.provider_event_id(), "e1");
         let missing = r#"[{"event":"open"}]"#;
         let h = s.sign(&[], missing.as_bytes(), 77, "");
         assert!(matches!(
-            verify(&s, missing, &h[0].1, &h[1].1, None, 77),
+            SIGNED.verify(&s, missing, &h[0].1, &h[1].1, None, 77),
             Err(Rejection::BadRequest(_))
         ));
         let object = r#"{"event":"open","sg_event_id":"e1"}"#;
         let h = s.sign(&[], object.as_bytes(), 77, "");
         assert!(matches!(
-            verify(&s, object, &h[0].1, &h[1].1, None, 77),
+            SIGNED.verify(&s, object, &h[0].1, &h[1].1, None, 77),
             Err(Rejection::BadRequest(_))
         ));
     }
 
     #[test]
     fn configuration_errors_name_the_key() {
-        assert_eq!(source("").unwrap_err().key, "sources[0].public_keys");
-        assert_eq!(
-            source("public_keys = [\"bm90IGEga2V5\"]").unwrap_err().key,
-            "sources[0].public_keys[0]"
-        );
-        assert_eq!(
-            source(&format!(
-                "public_keys = [\"{PUBLIC_KEY}\"]\nsigning_key = \"eA==\""
-            ))
-            .unwrap_err()
-            .key,
-            "sources[0].signing_key"
+        assert_config_errors(
+            source,
+            &[
+                ("", "sources[0].public_keys"),
+                (
+                    "public_keys = [\"bm90IGEga2V5\"]",
+                    "sources[0].public_keys[0]",
+                ),
+                (
+                    &format!("public_keys = [\"{PUBLIC_KEY}\"]\nsigning_key = \"eA==\""),
+                    "sources[0].signing_key",
+                ),
+            ],
         );
     }
 }

@@ -3,21 +3,14 @@
 //! event ID is the `Request-ID` header; the type is `Sentry-Hook-Resource`
 //! plus `.{action}` when the body has one (`issue.created`).
 
-use super::kit::{BodyHmac, Encoding, SignatureHeader};
+use super::kit::{BodyHmac, Encoding};
 use super::signed_body::{Field, Json, SignedBody};
 use super::{json_str, required_header, Inbound, Rejection};
 use crate::crypto::Digest;
 
 pub const SCHEME: SignedBody = SignedBody {
     provider: "Sentry",
-    signature: BodyHmac {
-        header: SignatureHeader {
-            name: "sentry-hook-signature",
-            prefix: "",
-            encoding: Encoding::Hex,
-        },
-        digest: Digest::Sha256,
-    },
+    signature: BodyHmac::new("sentry-hook-signature", "", Encoding::Hex, Digest::Sha256),
     id: Field::Header("Request-ID"),
     event_type: Field::Rule(resource_and_action),
     sent_at: Some("Sentry-Hook-Timestamp"),

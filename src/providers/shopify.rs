@@ -2,14 +2,14 @@
 //! The event ID is `X-Shopify-Event-Id`, else `X-Shopify-Webhook-Id`; the
 //! type is `X-Shopify-Topic`.
 
-use axum::http::HeaderMap;
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 
+use super::kit::check;
 use super::{
-    bad_signature, header, json_body, required_header, signature_header, Inbound, Keys, Rejection,
-    Scheme, Verdict, Verified,
+    header, json_body, required_header, signature_header, Inbound, Keys, Rejection, Scheme,
+    Verdict, Verified,
 };
-use crate::crypto::{ct_eq, hmac_sha256};
+use crate::crypto::hmac_sha256;
 use crate::ids::fresh_uuid;
 
 #[derive(Debug)]
@@ -23,34 +23,25 @@ impl Scheme for Shopify {
         req: &Inbound<'_>,
         _: i64,
     ) -> Result<Verdict, Rejection> {
-        verify(keys, req.headers, req.body)
+        let raw = signature_header(req.headers, "x-shopify-hmac-sha256")?;
+        let given = B64
+            .decode(raw)
+            .map_err(|_| Rejection::Unauthorized("X-Shopify-Hmac-Sha256 is not base64".into()))?;
+        check(keys, &[given], |key| hmac_sha256(key, &[req.body]).to_vec())?;
+        let id = header(req.headers, "x-shopify-event-id")
+            .or_else(|| header(req.headers, "x-shopify-webhook-id"))
+            .ok_or_else(|| {
+                Rejection::BadRequest(
+                    "missing header X-Shopify-Event-Id or X-Shopify-Webhook-Id".into(),
+                )
+            })?;
+        let topic = required_header(req.headers, "x-shopify-topic")?;
+        json_body(req.body, "Shopify")?;
+        Verified::new(id.to_string(), topic.to_string()).map(Verdict::Event)
     }
     fn sign(&self, key: &[u8], body: &[u8], _: i64, delivery_id: &str) -> Vec<(String, String)> {
         sign(key, body, delivery_id)
     }
-}
-
-pub fn verify(keys: &Keys, headers: &HeaderMap, body: &[u8]) -> Result<Verdict, Rejection> {
-    let raw = signature_header(headers, "x-shopify-hmac-sha256")?;
-    let given = B64
-        .decode(raw)
-        .map_err(|_| Rejection::Unauthorized("X-Shopify-Hmac-Sha256 is not base64".into()))?;
-    if !keys
-        .iter()
-        .any(|key| ct_eq(&given, &hmac_sha256(key, &[body])))
-    {
-        return Err(bad_signature());
-    }
-    let id = header(headers, "x-shopify-event-id")
-        .or_else(|| header(headers, "x-shopify-webhook-id"))
-        .ok_or_else(|| {
-            Rejection::BadRequest(
-                "missing header X-Shopify-Event-Id or X-Shopify-Webhook-Id".into(),
-            )
-        })?;
-    let topic = required_header(headers, "x-shopify-topic")?;
-    json_body(body, "Shopify")?;
-    Verified::new(id.to_string(), topic.to_string()).map(Verdict::Event)
 }
 
 pub fn signature(key: &[u8], body: &[u8]) -> String {
@@ -68,7 +59,7 @@ pub fn sign(key: &[u8], body: &[u8], delivery_id: &str) -> Vec<(String, String)>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{headers, keys};
+    use crate::providers::testing::{event, headers, keys, post};
 
     #[test]
     fn verifies_and_prefers_event_id() {
@@ -80,23 +71,17 @@ mod tests {
             ("x-shopify-event-id", "e-1"),
             ("x-shopify-topic", "orders/create"),
         ]);
-        let v = verify(&keys(&["shpss_0", "shpss_1"]), &h, body).unwrap();
-        assert_eq!(
-            v,
-            Verdict::Event(Verified::new("e-1".into(), "orders/create".into()).unwrap())
-        );
+        let v = post(&Shopify, &keys(&["shpss_0", "shpss_1"]), None, &h, body, 0).unwrap();
+        assert_eq!(v, event("e-1", "orders/create"));
         let h = headers(&[
             ("x-shopify-hmac-sha256", &sig),
             ("x-shopify-webhook-id", "w-1"),
             ("x-shopify-topic", "orders/create"),
         ]);
-        let v = verify(&keys(&["shpss_1"]), &h, body).unwrap();
-        assert_eq!(
-            v,
-            Verdict::Event(Verified::new("w-1".into(), "orders/create".into()).unwrap())
-        );
+        let v = post(&Shopify, &keys(&["shpss_1"]), None, &h, body, 0).unwrap();
+        assert_eq!(v, event("w-1", "orders/create"));
         assert!(matches!(
-            verify(&keys(&["other"]), &h, body),
+            post(&Shopify, &keys(&["other"]), None, &h, body, 0),
             Err(Rejection::Unauthorized(_))
         ));
     }

@@ -3,13 +3,12 @@
 //! type `event.type`, else `type`. A `url_verification` request is a
 //! handshake: answered with its challenge, never stored.
 
-use axum::http::HeaderMap;
-
+use super::kit::check;
 use super::{
-    bad_signature, check_timestamp, json_body, json_str, required_json_str, signature_header,
-    Handshake, Inbound, Keys, Rejection, Scheme, Verdict, Verified,
+    check_timestamp, json_body, json_str, required_json_str, signature_header, Handshake, Inbound,
+    Keys, Rejection, Scheme, Verdict, Verified,
 };
-use crate::crypto::{ct_eq, hmac_sha256};
+use crate::crypto::hmac_sha256;
 
 #[derive(Debug)]
 pub struct Slack;
@@ -22,7 +21,26 @@ impl Scheme for Slack {
         req: &Inbound<'_>,
         now: i64,
     ) -> Result<Verdict, Rejection> {
-        verify(keys, tolerance, req.headers, req.body, now)
+        let raw = signature_header(req.headers, "x-slack-signature")?;
+        let timestamp = signature_header(req.headers, "x-slack-request-timestamp")?;
+        let given = raw
+            .strip_prefix("v0=")
+            .and_then(|h| hex::decode(h).ok())
+            .ok_or_else(|| Rejection::Unauthorized("X-Slack-Signature is not v0=<hex>".into()))?;
+        check(keys, &[given], |key| mac(key, timestamp, req.body).to_vec())?;
+        check_timestamp(timestamp, tolerance, now, false)?;
+        let json = json_body(req.body, "Slack")?;
+        if json.get("type").and_then(|t| t.as_str()) == Some("url_verification") {
+            let challenge = required_json_str(&json, "/challenge", "challenge")?;
+            return Ok(Verdict::Handshake(Handshake::json(
+                serde_json::json!({ "challenge": challenge }),
+            )));
+        }
+        let id = required_json_str(&json, "/event_id", "event_id")?;
+        let event_type = json_str(&json, "/event/type")
+            .or_else(|| json_str(&json, "/type"))
+            .ok_or_else(|| Rejection::BadRequest("body has no event.type or type".into()))?;
+        Verified::new(id, event_type).map(Verdict::Event)
     }
     fn sign(&self, key: &[u8], body: &[u8], now: i64, _: &str) -> Vec<(String, String)> {
         sign(key, body, now)
@@ -33,40 +51,6 @@ impl Scheme for Slack {
     fn body_id_pointer(&self) -> Option<&str> {
         Some("/event_id")
     }
-}
-
-pub fn verify(
-    keys: &Keys,
-    tolerance: Option<u64>,
-    headers: &HeaderMap,
-    body: &[u8],
-    now: i64,
-) -> Result<Verdict, Rejection> {
-    let raw = signature_header(headers, "x-slack-signature")?;
-    let timestamp = signature_header(headers, "x-slack-request-timestamp")?;
-    let given = raw
-        .strip_prefix("v0=")
-        .and_then(|h| hex::decode(h).ok())
-        .ok_or_else(|| Rejection::Unauthorized("X-Slack-Signature is not v0=<hex>".into()))?;
-    if !keys
-        .iter()
-        .any(|key| ct_eq(&given, &mac(key, timestamp, body)))
-    {
-        return Err(bad_signature());
-    }
-    check_timestamp(timestamp, tolerance, now, false)?;
-    let json = json_body(body, "Slack")?;
-    if json.get("type").and_then(|t| t.as_str()) == Some("url_verification") {
-        let challenge = required_json_str(&json, "/challenge", "challenge")?;
-        return Ok(Verdict::Handshake(Handshake::json(
-            serde_json::json!({ "challenge": challenge }),
-        )));
-    }
-    let id = required_json_str(&json, "/event_id", "event_id")?;
-    let event_type = json_str(&json, "/event/type")
-        .or_else(|| json_str(&json, "/type"))
-        .ok_or_else(|| Rejection::BadRequest("body has no event.type or type".into()))?;
-    Verified::new(id, event_type).map(Verdict::Event)
 }
 
 fn mac(key: &[u8], timestamp: &str, body: &[u8]) -> [u8; 32] {
@@ -87,7 +71,7 @@ pub fn sign(key: &[u8], body: &[u8], now: i64) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{headers, keys};
+    use crate::providers::testing::{headers, keys, post};
 
     const SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
     const BODY: &str = "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
@@ -105,16 +89,19 @@ mod tests {
         ]);
         // A slash command is form-encoded, not an Events API event: signature
         // valid, body refused.
-        let err = verify(&keys(&[SECRET]), Some(300), &h, BODY.as_bytes(), 1531420618).unwrap_err();
+        let at = |now| {
+            post(
+                &Slack,
+                &keys(&[SECRET]),
+                Some(300),
+                &h,
+                BODY.as_bytes(),
+                now,
+            )
+        };
+        let err = at(1531420618).unwrap_err();
         assert!(matches!(err, Rejection::BadRequest(_)), "{err:?}");
-        let err = verify(
-            &keys(&[SECRET]),
-            Some(300),
-            &h,
-            BODY.as_bytes(),
-            1531420618 + 301,
-        )
-        .unwrap_err();
+        let err = at(1531420618 + 301).unwrap_err();
         assert!(matches!(err, Rejection::Unauthorized(_)));
     }
 
@@ -125,7 +112,7 @@ mod tests {
             ("x-slack-signature", &signature(b"k", body, 50)),
             ("x-slack-request-timestamp", "50"),
         ]);
-        let v = verify(&keys(&["k"]), None, &h, body, 50).unwrap();
+        let v = post(&Slack, &keys(&["k"]), None, &h, body, 50).unwrap();
         assert_eq!(
             v,
             Verdict::Handshake(Handshake::json(serde_json::json!({"challenge": "abc"})))
@@ -136,7 +123,7 @@ mod tests {
             ("x-slack-signature", &signature(b"k", body, 50)),
             ("x-slack-request-timestamp", "50"),
         ]);
-        let v = verify(&keys(&["k"]), None, &h, body, 50).unwrap();
+        let v = post(&Slack, &keys(&["k"]), None, &h, body, 50).unwrap();
         assert_eq!(
             v,
             Verdict::Event(Verified::new("Ev1".into(), "app_mention".into()).unwrap())

@@ -21,11 +21,8 @@ impl Square {
     }
 }
 
-const HEADER: SignatureHeader = SignatureHeader {
-    name: "x-square-hmacsha256-signature",
-    prefix: "",
-    encoding: Encoding::Base64,
-};
+const HEADER: SignatureHeader =
+    SignatureHeader::new("x-square-hmacsha256-signature", "", Encoding::Base64);
 
 impl Scheme for Square {
     fn verify(

@@ -2,13 +2,12 @@
 //! HMAC-SHA256 of `{t}.{body}` keyed with the whole `whsec_...` string.
 //! Only stale timestamps are refused, as Stripe's own libraries do.
 
-use axum::http::HeaderMap;
-
+use super::kit::check;
 use super::{
-    bad_signature, check_timestamp, json_body, required_json_str, signature_header, Inbound, Keys,
-    Rejection, Scheme, Verdict, Verified,
+    check_timestamp, json_body, required_json_str, signature_header, Inbound, Keys, Rejection,
+    Scheme, Verdict, Verified,
 };
-use crate::crypto::{ct_eq, hmac_sha256};
+use crate::crypto::hmac_sha256;
 
 pub const SIGNATURE_HEADER: &str = "stripe-signature";
 
@@ -23,7 +22,17 @@ impl Scheme for Stripe {
         req: &Inbound<'_>,
         now: i64,
     ) -> Result<Verdict, Rejection> {
-        verify(keys, tolerance, req.headers, req.body, now)
+        let (timestamp, candidates) = parse(signature_header(req.headers, SIGNATURE_HEADER)?)?;
+        check(keys, &candidates, |key| {
+            hmac_sha256(key, &[timestamp.as_bytes(), b".", req.body]).to_vec()
+        })?;
+        check_timestamp(timestamp, tolerance, now, true)?;
+        let json = json_body(req.body, "Stripe")?;
+        Verified::new(
+            required_json_str(&json, "/id", "event id")?,
+            required_json_str(&json, "/type", "event type")?,
+        )
+        .map(Verdict::Event)
     }
     fn sign(&self, key: &[u8], body: &[u8], now: i64, _: &str) -> Vec<(String, String)> {
         sign(key, body, now)
@@ -36,14 +45,10 @@ impl Scheme for Stripe {
     }
 }
 
-pub fn verify(
-    keys: &Keys,
-    tolerance: Option<u64>,
-    headers: &HeaderMap,
-    body: &[u8],
-    now: i64,
-) -> Result<Verdict, Rejection> {
-    let raw = signature_header(headers, SIGNATURE_HEADER)?;
+/// The timestamp and every hex `v1` signature of a `Stripe-Signature`
+/// value. Items are read as Stripe's own libraries read them: split on `,`
+/// and the first `=`, keys and values taken as written.
+fn parse(raw: &str) -> Result<(&str, Vec<Vec<u8>>), Rejection> {
     let mut timestamp = None;
     let mut candidates = Vec::new();
     for item in raw.split(',') {
@@ -60,20 +65,7 @@ pub fn verify(
             "Stripe-Signature has no v1 signature".into(),
         ));
     }
-    let matched = keys.iter().any(|key| {
-        let expected = hmac_sha256(key, &[timestamp.as_bytes(), b".", body]);
-        candidates.iter().any(|c| ct_eq(c, &expected))
-    });
-    if !matched {
-        return Err(bad_signature());
-    }
-    check_timestamp(timestamp, tolerance, now, true)?;
-    let json = json_body(body, "Stripe")?;
-    Verified::new(
-        required_json_str(&json, "/id", "event id")?,
-        required_json_str(&json, "/type", "event type")?,
-    )
-    .map(Verdict::Event)
+    Ok((timestamp, candidates))
 }
 
 pub fn signature(key: &[u8], body: &[u8], now: i64) -> String {
@@ -89,7 +81,7 @@ pub fn sign(key: &[u8], body: &[u8], now: i64) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::testing::{headers, keys};
+    use crate::providers::testing::{headers, keys, post};
 
     const BODY: &[u8] = b"{\n  \"id\": \"evt_test_webhook\",\n  \"object\": \"event\"\n}";
     const PUBLISHED: &str = "v1=af4ead0627a34a8cca29808e8de9ada8e41a92e6237c63cef6eacf51d36cca34";
@@ -104,7 +96,8 @@ mod tests {
             "stripe-signature",
             &format!("t=1614265330,v0=00,{PUBLISHED}"),
         )]);
-        let err = verify(
+        let err = post(
+            &Stripe,
             &keys(&["whsec_test_secret"]),
             Some(300),
             &h,
@@ -120,25 +113,25 @@ mod tests {
         let body = br#"{"id":"evt_1","type":"invoice.paid"}"#;
         let ks = keys(&["whsec_old", "whsec_new"]);
         let h = headers(&[("stripe-signature", &signature(b"whsec_new", body, 1000))]);
-        let ok = verify(&ks, Some(300), &h, body, 1200).unwrap();
+        let ok = post(&Stripe, &ks, Some(300), &h, body, 1200).unwrap();
         assert_eq!(
             ok,
             Verdict::Event(Verified::new("evt_1".into(), "invoice.paid".into()).unwrap())
         );
         assert!(
-            verify(&ks, Some(300), &h, body, 700).is_ok(),
+            post(&Stripe, &ks, Some(300), &h, body, 700).is_ok(),
             "future is accepted"
         );
         assert!(matches!(
-            verify(&ks, Some(300), &h, body, 1301),
+            post(&Stripe, &ks, Some(300), &h, body, 1301),
             Err(Rejection::Unauthorized(_))
         ));
         assert!(matches!(
-            verify(&keys(&["whsec_other"]), Some(300), &h, body, 1000),
+            post(&Stripe, &keys(&["whsec_other"]), Some(300), &h, body, 1000),
             Err(Rejection::Unauthorized(_))
         ));
         let mut tampered = body.to_vec();
         tampered[8] = b'2';
-        assert!(verify(&ks, Some(300), &h, &tampered, 1000).is_err());
+        assert!(post(&Stripe, &ks, Some(300), &h, &tampered, 1000).is_err());
     }
 }

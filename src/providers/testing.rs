@@ -20,10 +20,73 @@ pub fn keys(secrets: &[&str]) -> super::Keys {
     super::Keys(secrets.iter().map(|s| s.as_bytes().to_vec()).collect())
 }
 
+/// `scheme`'s verdict on a `POST` of `body` with `headers`, straight
+/// through the scheme (no method check, `now` in Unix seconds).
+pub fn post(
+    scheme: &dyn super::Scheme,
+    keys: &super::Keys,
+    tolerance: Option<u64>,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: i64,
+) -> Result<super::Verdict, super::Rejection> {
+    scheme.verify(keys, tolerance, &super::Inbound::post(headers, body), now)
+}
+
+/// The verdict of a request that verifies to one event.
+pub fn event(id: &str, event_type: &str) -> super::Verdict {
+    super::Verdict::Event(super::Verified::new(id.into(), event_type.into()).unwrap())
+}
+
 /// A `[[sources]]` entry of `provider` with `extra` TOML lines.
 pub fn source(provider: &str, extra: &str) -> crate::config::SourceConfig {
     let text = format!("name = \"s\"\nprovider = \"{provider}\"\n{extra}\n");
     toml::from_str(&text).unwrap()
+}
+
+/// The scheme `from_config` builds from a source of `provider` with `extra`
+/// TOML lines, as the registry would (config key `sources[0]`).
+pub fn build<T>(
+    from_config: fn(&crate::config::SourceConfig, &str) -> Result<T, crate::config::ConfigError>,
+    provider: &str,
+    extra: &str,
+) -> Result<T, crate::config::ConfigError> {
+    from_config(&source(provider, extra), "sources[0]")
+}
+
+/// Each `(extra TOML lines, key)`: the source fails to build, and the
+/// error names that key.
+pub fn assert_config_errors<T: std::fmt::Debug>(
+    build: impl Fn(&str) -> Result<T, crate::config::ConfigError>,
+    cases: &[(&str, &str)],
+) {
+    for (extra, key) in cases {
+        assert_eq!(build(extra).unwrap_err().key, *key, "{extra}");
+    }
+}
+
+/// The two headers of a public-key provider that signs `{timestamp}{body}`
+/// (Discord, SendGrid).
+pub struct TimestampedHeaders {
+    pub signature: &'static str,
+    pub timestamp: &'static str,
+}
+
+impl TimestampedHeaders {
+    /// `scheme`'s verdict on `body` sent with `signature` and `timestamp`
+    /// in these headers (public keys only: no secrets).
+    pub fn verify(
+        &self,
+        scheme: &dyn super::Scheme,
+        body: &str,
+        signature: &str,
+        timestamp: &str,
+        tolerance: Option<u64>,
+        now: i64,
+    ) -> Result<super::Verdict, super::Rejection> {
+        let h = headers(&[(self.signature, signature), (self.timestamp, timestamp)]);
+        post(scheme, &keys(&[]), tolerance, &h, body.as_bytes(), now)
+    }
 }
 
 /// One request to one provider, for the provider files' tests: built

@@ -13,8 +13,8 @@
 //!   so routes for `channel.*` never mistake it for a notification.
 
 use super::{
-    bad_signature, json_body, required_header, required_json_str, signature_header, Handshake,
-    Inbound, Keys, Rejection, Scheme, Verdict, Verified,
+    bad_signature, check_sent_within, json_body, required_header, required_json_str,
+    signature_header, Handshake, Inbound, Keys, Rejection, Scheme, Verdict, Verified,
 };
 use crate::crypto::{ct_eq, hmac_sha256};
 
@@ -69,11 +69,7 @@ impl Scheme for Twitch {
             )
         })?;
         if let Some(tol) = tolerance {
-            if (now - sent).abs() > tol as i64 {
-                return Err(Rejection::Unauthorized(
-                    "timestamp is outside the tolerance".into(),
-                ));
-            }
+            check_sent_within(sent, tol, now)?;
         }
         let kind = required_header(req.headers, TYPE_HEADER)?;
         let json = json_body(req.body, "Twitch")?;
@@ -185,42 +181,17 @@ mod tests {
     fn tampering_wrong_secret_and_stale_messages_are_refused() {
         let unauthorized =
             |r: Result<Verdict, Rejection>| matches!(r, Err(Rejection::Unauthorized(_)));
-        assert!(unauthorized(request(
-            "notification",
-            ID,
-            TS,
-            SIGNATURE,
-            &BODY.replace("1234", "1235"),
-            SENT,
-            SECRET
-        )));
-        assert!(unauthorized(request(
-            "notification",
-            ID,
-            TS,
-            SIGNATURE,
-            BODY,
-            SENT,
-            "another-secret"
-        )));
-        assert!(unauthorized(request(
-            "notification",
-            "other-id",
-            TS,
-            SIGNATURE,
-            BODY,
-            SENT,
-            SECRET
-        )));
-        assert!(unauthorized(request(
-            "notification",
-            ID,
-            TS,
-            SIGNATURE,
-            BODY,
-            SENT + 601,
-            SECRET
-        )));
+        let tampered = BODY.replace("1234", "1235");
+        // (message ID, body, now, secret): one of them off in each.
+        for (id, body, now, secret) in [
+            (ID, tampered.as_str(), SENT, SECRET),
+            (ID, BODY, SENT, "another-secret"),
+            ("other-id", BODY, SENT, SECRET),
+            (ID, BODY, SENT + 601, SECRET),
+        ] {
+            let got = request("notification", id, TS, SIGNATURE, body, now, secret);
+            assert!(unauthorized(got), "{id} {now} {secret}");
+        }
         assert!(request("notification", ID, TS, SIGNATURE, BODY, SENT + 600, SECRET).is_ok());
     }
 

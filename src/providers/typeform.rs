@@ -2,20 +2,18 @@
 //! body keyed with the webhook's secret. The event ID is the body's
 //! `event_id`, the type `event_type` (`form_response`).
 
-use super::kit::{BodyHmac, Encoding, SignatureHeader};
+use super::kit::{BodyHmac, Encoding};
 use super::signed_body::{Field, SignedBody};
 use crate::crypto::Digest;
 
 pub const SCHEME: SignedBody = SignedBody {
     provider: "Typeform",
-    signature: BodyHmac {
-        header: SignatureHeader {
-            name: "typeform-signature",
-            prefix: "sha256=",
-            encoding: Encoding::Base64,
-        },
-        digest: Digest::Sha256,
-    },
+    signature: BodyHmac::new(
+        "typeform-signature",
+        "sha256=",
+        Encoding::Base64,
+        Digest::Sha256,
+    ),
     id: Field::Pointer("/event_id"),
     event_type: Field::Pointer("/event_type"),
     sent_at: None,

@@ -2,20 +2,13 @@
 //! the webhook's secret. The event ID is the body's `id`, the type `type`
 //! (`deployment.succeeded`).
 
-use super::kit::{BodyHmac, Encoding, SignatureHeader};
+use super::kit::{BodyHmac, Encoding};
 use super::signed_body::{Field, SignedBody};
 use crate::crypto::Digest;
 
 pub const SCHEME: SignedBody = SignedBody {
     provider: "Vercel",
-    signature: BodyHmac {
-        header: SignatureHeader {
-            name: "x-vercel-signature",
-            prefix: "",
-            encoding: Encoding::Hex,
-        },
-        digest: Digest::Sha1,
-    },
+    signature: BodyHmac::new("x-vercel-signature", "", Encoding::Hex, Digest::Sha1),
     id: Field::Pointer("/id"),
     event_type: Field::Pointer("/type"),
     sent_at: None,

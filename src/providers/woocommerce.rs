@@ -7,7 +7,7 @@
 //! body `webhook_id=<n>`; that exact request is answered 200 and not stored,
 //! so the webhook can be activated. It proves nothing and stores nothing.
 
-use super::kit::{BodyHmac, Encoding, SignatureHeader};
+use super::kit::{BodyHmac, Encoding};
 use super::signed_body::{Field, SignedBody};
 use super::{header, Handshake, Inbound, Keys, Rejection, Scheme, Verdict};
 use crate::crypto::Digest;
@@ -17,14 +17,12 @@ pub struct Woocommerce;
 
 const SIGNED: SignedBody = SignedBody {
     provider: "WooCommerce",
-    signature: BodyHmac {
-        header: SignatureHeader {
-            name: "x-wc-webhook-signature",
-            prefix: "",
-            encoding: Encoding::Base64,
-        },
-        digest: Digest::Sha256,
-    },
+    signature: BodyHmac::new(
+        "x-wc-webhook-signature",
+        "",
+        Encoding::Base64,
+        Digest::Sha256,
+    ),
     id: Field::Header("X-WC-Webhook-Delivery-ID"),
     event_type: Field::Header("x-wc-webhook-topic"),
     sent_at: None,

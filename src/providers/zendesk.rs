@@ -18,11 +18,8 @@ use crate::time;
 #[derive(Debug)]
 pub struct Zendesk;
 
-const HEADER: SignatureHeader = SignatureHeader {
-    name: "x-zendesk-webhook-signature",
-    prefix: "",
-    encoding: Encoding::Base64,
-};
+const HEADER: SignatureHeader =
+    SignatureHeader::new("x-zendesk-webhook-signature", "", Encoding::Base64);
 const TIMESTAMP: &str = "x-zendesk-webhook-signature-timestamp";
 
 fn signed(key: &[u8], ts: &str, body: &[u8]) -> Vec<u8> {

@@ -31,6 +31,7 @@ use serde_json::{Map, Value};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
+use super::kit::has_signing_key;
 use super::{BoxFuture, Inbound, Keys, Rejection, Scheme, Verdict, Verified};
 use crate::config::{ConfigError, SourceConfig};
 use certs::{cert_url_host, Certificates};
@@ -232,11 +233,7 @@ impl Scheme for Sns {
             let sent = field(&msg, "Timestamp")
                 .and_then(|t| crate::time::parse(t).ok())
                 .ok_or_else(|| Rejection::Unauthorized("Timestamp is not a time".into()))?;
-            if (now - sent.div_euclid(1000)).abs() > tol as i64 {
-                return Err(Rejection::Unauthorized(
-                    "timestamp is outside the tolerance".into(),
-                ));
-            }
+            super::check_sent_within(sent.div_euclid(1000), tol, now)?;
         }
         let id = field(&msg, "MessageId")
             .filter(|s| !s.is_empty())
@@ -330,9 +327,10 @@ impl Scheme for Sns {
     }
 
     fn signing_ready(&self, _keys: &Keys) -> Result<(), String> {
-        self.signing.as_ref().map(|_| ()).ok_or_else(|| {
-            "the source has no signing_key and sns_signing_cert_url (development only)".into()
-        })
+        has_signing_key(
+            self.signing.as_ref(),
+            "the source has no signing_key and sns_signing_cert_url (development only)",
+        )
     }
 
     fn body_id_pointer(&self) -> Option<&str> {

@@ -3,7 +3,7 @@
 
 use super::certs::public_key_of;
 use super::*;
-use crate::providers::testing::{headers, keys};
+use crate::providers::testing::{assert_config_errors, build, headers, keys};
 use rsa::RsaPublicKey;
 
 /// A notification AWS signed in 2015 (SignatureVersion 1) and the
@@ -31,10 +31,7 @@ const BODY: &str = r#"{
 }"#;
 
 fn source(extra: &str) -> Result<Sns, ConfigError> {
-    Sns::from_config(
-        &crate::providers::testing::source("aws-sns", extra),
-        "sources[0]",
-    )
+    build(Sns::from_config, "aws-sns", extra)
 }
 
 fn verify(sns: &Sns, body: &str, tol: Option<u64>, now: i64) -> Result<Verdict, Rejection> {
@@ -133,32 +130,27 @@ fn certificate_hosts_match_one_label_per_star() {
 
 #[test]
 fn configuration_errors_name_the_key() {
-    assert_eq!(
-        source("sns_cert_hosts = []").unwrap_err().key,
-        "sources[0].sns_cert_hosts"
-    );
-    assert_eq!(
-        source("sns_cert_hosts = [\"a..b\"]").unwrap_err().key,
-        "sources[0].sns_cert_hosts[0]"
-    );
-    assert_eq!(
-        source("sns_ca_file = \"/nonexistent/ca.pem\"")
-            .unwrap_err()
-            .key,
-        "sources[0].sns_ca_file"
-    );
-    assert_eq!(
-        source("event_type_pointer = \"type\"").unwrap_err().key,
-        "sources[0].event_type_pointer"
-    );
-    assert_eq!(
-        source("signing_key = \"x\"").unwrap_err().key,
-        "sources[0].sns_signing_cert_url"
-    );
-    assert_eq!(
-        source("signing_key = \"x\"\nsns_signing_cert_url = \"https://sns.a.amazonaws.com/c.pem\"")
-            .unwrap_err()
-            .key,
-        "sources[0].signing_key"
+    assert_config_errors(
+        source,
+        &[
+            ("sns_cert_hosts = []", "sources[0].sns_cert_hosts"),
+            (
+                "sns_cert_hosts = [\"a..b\"]",
+                "sources[0].sns_cert_hosts[0]",
+            ),
+            (
+                "sns_ca_file = \"/nonexistent/ca.pem\"",
+                "sources[0].sns_ca_file",
+            ),
+            (
+                "event_type_pointer = \"type\"",
+                "sources[0].event_type_pointer",
+            ),
+            ("signing_key = \"x\"", "sources[0].sns_signing_cert_url"),
+            (
+                "signing_key = \"x\"\nsns_signing_cert_url = \"https://sns.a.amazonaws.com/c.pem\"",
+                "sources[0].signing_key",
+            ),
+        ],
     );
 }

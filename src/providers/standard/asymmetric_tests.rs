@@ -2,7 +2,7 @@
 //! the configuration errors.
 
 use super::*;
-use crate::providers::testing::headers;
+use crate::providers::testing::{assert_config_errors, build, headers};
 
 // Made with PyNaCl 1.5.0 (libsodium's Ed25519) from the seed 01..20
 // (hex), over the Standard Webhooks example message and body.
@@ -16,8 +16,7 @@ const SIGNATURE: &str =
     "v1a,OVJuLC0iOuaBuQulpz9A/zDgvqV8z8miLUJk2j15ZMONwDNhOvPJ3rO4owAHFyjFq80+pUUjrNfTHAZs1RQnDw==";
 
 fn scheme(extra: &str) -> Result<StandardWebhooks, ConfigError> {
-    let source = crate::providers::testing::source("standard-webhooks", extra);
-    StandardWebhooks::from_config(&source, "sources[0]")
+    build(StandardWebhooks::from_config, "standard-webhooks", extra)
 }
 
 fn check(
@@ -91,12 +90,11 @@ fn v1a_refuses_tampering_other_keys_and_stale_timestamps() {
 
 #[test]
 fn configuration_errors_name_the_key() {
-    assert_eq!(
-        scheme("public_keys = [\"whpk_AAAA\"]").unwrap_err().key,
-        "sources[0].public_keys[0]"
-    );
-    assert_eq!(
-        scheme("signing_key = \"whsk_AAAA\"").unwrap_err().key,
-        "sources[0].signing_key"
+    assert_config_errors(
+        scheme,
+        &[
+            ("public_keys = [\"whpk_AAAA\"]", "sources[0].public_keys[0]"),
+            ("signing_key = \"whsk_AAAA\"", "sources[0].signing_key"),
+        ],
     );
 }

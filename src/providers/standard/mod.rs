@@ -13,12 +13,13 @@ use axum::http::HeaderMap;
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 
 use super::ed25519::{self, PrivateKey, PublicKeys};
+use super::kit::check;
 use super::{
     bad_signature, check_timestamp, header, json_body, required_json_str, Inbound, Keys, Rejection,
     Scheme, Verdict, Verified,
 };
 use crate::config::{ConfigError, SourceConfig};
-use crate::crypto::{ct_eq, hmac_sha256};
+use crate::crypto::hmac_sha256;
 use crate::ids::fresh_id;
 
 /// The provider-specific source keys Standard Webhooks reads.
@@ -81,14 +82,37 @@ impl Scheme for StandardWebhooks {
         req: &Inbound<'_>,
         now: i64,
     ) -> Result<Verdict, Rejection> {
-        verify_with(
-            keys,
-            &self.public_keys,
-            tolerance,
-            req.headers,
-            req.body,
-            now,
-        )
+        let signatures = either(req.headers, "signature")
+            .ok_or_else(|| Rejection::Unauthorized("missing webhook-signature header".into()))?;
+        let timestamp = either(req.headers, "timestamp")
+            .ok_or_else(|| Rejection::Unauthorized("missing webhook-timestamp header".into()))?;
+        let id = either(req.headers, "id").ok_or_else(|| {
+            Rejection::BadRequest("missing or unreadable header webhook-id".into())
+        })?;
+        let decoded = |version: &str| -> Vec<Vec<u8>> {
+            signatures
+                .split_whitespace()
+                .filter_map(|s| s.strip_prefix(version))
+                .filter_map(|b| B64.decode(b).ok())
+                .collect()
+        };
+        let symmetric = decoded("v1,");
+        let hmac_ok = check(keys, &symmetric, |key| {
+            mac(key, id, timestamp, req.body).to_vec()
+        })
+        .is_ok();
+        let signed = [id.as_bytes(), b".", timestamp.as_bytes(), b".", req.body];
+        let ed25519_ok = !hmac_ok
+            && decoded("v1a,")
+                .iter()
+                .any(|sig| self.public_keys.verify(&signed, sig));
+        if !(hmac_ok || ed25519_ok) {
+            return Err(bad_signature());
+        }
+        check_timestamp(timestamp, tolerance, now, false)?;
+        let json = json_body(req.body, "a Standard Webhooks sender")?;
+        let event_type = required_json_str(&json, "/type", "event type")?;
+        Verified::new(id.to_string(), event_type).map(Verdict::Event)
     }
     fn sign(&self, key: &[u8], body: &[u8], now: i64, delivery_id: &str) -> Vec<(String, String)> {
         let mut headers = match &self.signing_key {
@@ -143,57 +167,6 @@ pub fn decode_secret(secret: &str) -> Result<Vec<u8>, String> {
 /// Reads `webhook-<name>`, else `svix-<name>`.
 fn either<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     header(headers, &format!("webhook-{name}")).or_else(|| header(headers, &format!("svix-{name}")))
-}
-
-/// Verifies `v1` signatures with the secrets only.
-pub fn verify(
-    keys: &Keys,
-    tolerance: Option<u64>,
-    headers: &HeaderMap,
-    body: &[u8],
-    now: i64,
-) -> Result<Verdict, Rejection> {
-    verify_with(keys, &PublicKeys::default(), tolerance, headers, body, now)
-}
-
-fn verify_with(
-    keys: &Keys,
-    public_keys: &PublicKeys,
-    tolerance: Option<u64>,
-    headers: &HeaderMap,
-    body: &[u8],
-    now: i64,
-) -> Result<Verdict, Rejection> {
-    let signatures = either(headers, "signature")
-        .ok_or_else(|| Rejection::Unauthorized("missing webhook-signature header".into()))?;
-    let timestamp = either(headers, "timestamp")
-        .ok_or_else(|| Rejection::Unauthorized("missing webhook-timestamp header".into()))?;
-    let id = either(headers, "id")
-        .ok_or_else(|| Rejection::BadRequest("missing or unreadable header webhook-id".into()))?;
-    let decoded = |version: &str| -> Vec<Vec<u8>> {
-        signatures
-            .split_whitespace()
-            .filter_map(|s| s.strip_prefix(version))
-            .filter_map(|b| B64.decode(b).ok())
-            .collect()
-    };
-    let symmetric = decoded("v1,");
-    let hmac_ok = keys.iter().any(|key| {
-        let expected = mac(key, id, timestamp, body);
-        symmetric.iter().any(|c| ct_eq(c, &expected))
-    });
-    let signed = [id.as_bytes(), b".", timestamp.as_bytes(), b".", body];
-    let ed25519_ok = !hmac_ok
-        && decoded("v1a,")
-            .iter()
-            .any(|sig| public_keys.verify(&signed, sig));
-    if !(hmac_ok || ed25519_ok) {
-        return Err(bad_signature());
-    }
-    check_timestamp(timestamp, tolerance, now, false)?;
-    let json = json_body(body, "a Standard Webhooks sender")?;
-    let event_type = required_json_str(&json, "/type", "event type")?;
-    Verified::new(id.to_string(), event_type).map(Verdict::Event)
 }
 
 fn mac(key: &[u8], id: &str, timestamp: &str, body: &[u8]) -> [u8; 32] {

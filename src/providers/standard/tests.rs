@@ -2,11 +2,20 @@
 //! tolerance both ways, and the Clerk and Resend reference vectors.
 
 use super::*;
-use crate::providers::testing::headers;
+use crate::providers::testing::{headers, post};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
 const PUBLISHED: &str = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+
+/// A source with secrets only (no public keys), sending `webhook-*` headers.
+fn plain() -> StandardWebhooks {
+    StandardWebhooks {
+        headers: "webhook",
+        public_keys: PublicKeys::default(),
+        signing_key: None,
+    }
+}
 
 fn keys(secrets: &[&str]) -> Keys {
     Keys(secrets.iter().map(|s| decode_secret(s).unwrap()).collect())
@@ -25,7 +34,8 @@ fn published_vector() {
         ("webhook-signature", &format!("v1a,xyz {PUBLISHED}")),
     ]);
     // Signature valid; the vector's body has no `type`, so it is a 400.
-    let err = verify(
+    let err = post(
+        &plain(),
         &keys(&[SECRET]),
         Some(300),
         &h,
@@ -45,13 +55,13 @@ fn svix_headers_and_both_directions_of_tolerance() {
         ("svix-timestamp", "1000"),
         ("svix-signature", &signature(&key, "msg_1", 1000, body)),
     ]);
-    let v = verify(&keys(&[SECRET]), Some(300), &h, body, 1000).unwrap();
+    let v = post(&plain(), &keys(&[SECRET]), Some(300), &h, body, 1000).unwrap();
     assert_eq!(
         v,
         Verdict::Event(Verified::new("msg_1".into(), "user.created".into()).unwrap())
     );
-    assert!(verify(&keys(&[SECRET]), Some(300), &h, body, 1301).is_err());
-    assert!(verify(&keys(&[SECRET]), Some(300), &h, body, 699).is_err());
+    assert!(post(&plain(), &keys(&[SECRET]), Some(300), &h, body, 1301).is_err());
+    assert!(post(&plain(), &keys(&[SECRET]), Some(300), &h, body, 699).is_err());
 }
 
 /// Computed with the Standard Webhooks reference library for Python,
