@@ -9,45 +9,52 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 use crate::tools;
 
+/// GETs a console asset and checks it carries its content type and the
+/// strict policy; returns its body.
+async fn strict_asset(app: &TestApp, path: &str, content_type: &str) -> String {
+    let resp = app.get(path).await;
+    assert_eq!(resp.status(), 200, "{path}");
+    let header = |name: &str| {
+        resp.headers()
+            .get(name)
+            .unwrap_or_else(|| panic!("{path}: {name}"))
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(header("content-type").starts_with(content_type), "{path}");
+    assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+    let csp = header("content-security-policy");
+    for directive in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(directive), "{path}: {directive} in {csp}");
+    }
+    assert!(!csp.contains("unsafe"), "{path}: {csp}");
+    resp.text().await.unwrap()
+}
+
+/// The modules a script imports by relative path (`from './api.js'`).
+fn relative_imports(js: &str) -> Vec<String> {
+    js.split("from './")
+        .skip(1)
+        .map(|rest| rest.split('\'').next().unwrap().to_string())
+        .collect()
+}
+
 #[tokio::test]
 async fn console_is_served_with_a_strict_policy() {
     let app = spawn_app(&Backend::Sqlite, "").await;
-    let mut bodies = Vec::new();
-    for (path, content_type) in [
-        ("/console", "text/html"),
-        ("/console/console.js", "text/javascript"),
-        ("/console/console.css", "text/css"),
-    ] {
-        let resp = app.get(path).await;
-        assert_eq!(resp.status(), 200, "{path}");
-        let header = |name: &str| {
-            resp.headers()
-                .get(name)
-                .unwrap_or_else(|| panic!("{path}: {name}"))
-                .to_str()
-                .unwrap()
-                .to_string()
-        };
-        assert!(header("content-type").starts_with(content_type), "{path}");
-        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
-        let csp = header("content-security-policy");
-        for directive in [
-            "default-src 'none'",
-            "script-src 'self'",
-            "style-src 'self'",
-            "connect-src 'self'",
-            "frame-ancestors 'none'",
-        ] {
-            assert!(csp.contains(directive), "{path}: {directive} in {csp}");
-        }
-        assert!(!csp.contains("unsafe"), "{path}: {csp}");
-        bodies.push(resp.text().await.unwrap());
-    }
+    let html = strict_asset(&app, "/console", "text/html").await;
+    strict_asset(&app, "/console/console.css", "text/css").await;
     // The page itself holds no inline script, style or event handler, and
     // loads nothing from elsewhere.
-    let html = &bodies[0];
     assert_eq!(html.matches("<script").count(), 1, "one script tag");
-    assert!(html.contains(r#"<script src="console/console.js" defer></script>"#));
+    assert!(html.contains(r#"<script type="module" src="console/main.js"></script>"#));
     for banned in [
         " style=",
         " onclick=",
@@ -58,17 +65,32 @@ async fn console_is_served_with_a_strict_policy() {
     ] {
         assert!(!html.contains(banned), "index.html has {banned:?}");
     }
-    // The script never hands text to the HTML parser.
-    let js = &bodies[1];
-    for banned in [
-        "innerHTML",
-        "outerHTML",
-        "insertAdjacentHTML",
-        "document.write",
-        "eval(",
-    ] {
-        assert!(!js.contains(banned), "console.js uses {banned}");
+    // Every script the page loads, following the imports from main.js, is
+    // served the same way and never hands text to the HTML parser.
+    let mut todo = vec!["main.js".to_string()];
+    let mut seen = Vec::new();
+    while let Some(name) = todo.pop() {
+        if seen.contains(&name) {
+            continue;
+        }
+        let js = strict_asset(&app, &format!("/console/{name}"), "text/javascript").await;
+        for banned in [
+            "innerHTML",
+            "outerHTML",
+            "insertAdjacentHTML",
+            "document.write",
+            "eval(",
+            "import(",
+        ] {
+            assert!(!js.contains(banned), "{name} uses {banned}");
+        }
+        todo.extend(relative_imports(&js));
+        seen.push(name);
     }
+    assert!(seen.len() > 1, "main.js imports the rest: {seen:?}");
+    // A name that is not an asset is not served.
+    let resp = app.get("/console/console.js").await;
+    assert_eq!(resp.status(), 404, "no such asset");
     // No token is needed for the assets, and none of them holds data.
     let resp = app.get("/console/").await;
     assert_eq!(resp.status(), 200, "the redirect leads to the console");
