@@ -48,6 +48,8 @@ type RecordJob = (AttemptRecord, oneshot::Sender<crate::store::Result<bool>>);
 
 /// Most attempts recorded in one transaction.
 const RECORD_BATCH: usize = 512;
+/// Record transactions in flight at once.
+const RECORDERS: usize = 4;
 
 pub struct Dispatcher {
     store: Arc<Store>,
@@ -339,23 +341,37 @@ impl Dispatcher {
 }
 
 /// The recorder: takes every finished attempt waiting and records them in
-/// one transaction, answering each attempt task after the commit.
+/// one transaction, answering each attempt task after the commit. Up to
+/// [`RECORDERS`] such transactions run at once, so a slow commit (Postgres
+/// busy with ingest) does not hold every finished attempt, and its slot,
+/// behind it; while all are busy, attempts gather into the next batch.
 async fn record_loop(store: Arc<Store>, mut queue: mpsc::Receiver<RecordJob>) {
+    let running = Arc::new(Semaphore::new(RECORDERS));
     let mut batch = Vec::with_capacity(RECORD_BATCH);
-    while queue.recv_many(&mut batch, RECORD_BATCH).await > 0 {
-        let (records, replies): (Vec<AttemptRecord>, Vec<_>) = batch.drain(..).unzip();
-        match record_with_retries(&store, &records).await {
-            Ok(kept) => {
-                for (reply, kept) in replies.into_iter().zip(kept) {
-                    let _ = reply.send(Ok(kept));
-                }
-            }
-            Err(e) => {
-                for reply in replies {
-                    let _ = reply.send(Err(e.clone()));
-                }
-            }
+    loop {
+        let Ok(permit) = running.clone().acquire_owned().await else {
+            return;
+        };
+        if queue.recv_many(&mut batch, RECORD_BATCH).await == 0 {
+            return;
         }
+        let (records, replies): (Vec<AttemptRecord>, Vec<_>) = batch.drain(..).unzip();
+        let store = store.clone();
+        tokio::spawn(async move {
+            match record_with_retries(&store, &records).await {
+                Ok(kept) => {
+                    for (reply, kept) in replies.into_iter().zip(kept) {
+                        let _ = reply.send(Ok(kept));
+                    }
+                }
+                Err(e) => {
+                    for reply in replies {
+                        let _ = reply.send(Err(e.clone()));
+                    }
+                }
+            }
+            drop(permit);
+        });
     }
 }
 
