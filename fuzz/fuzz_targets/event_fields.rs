@@ -4,6 +4,7 @@
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use hookgate::providers::{Inbound, Verdict, MAX_EVENT_ID_BYTES, MAX_EVENT_TYPE_BYTES};
+use hookgate::time::UnixMs;
 use libfuzzer_sys::fuzz_target;
 
 mod common;
@@ -16,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&which, body)) = data.split_first() else { return };
     let sources = common::sources();
     let (provider, keys, _) = &sources[usize::from(which) % sources.len()];
-    let now = 1_700_000_000;
+    let now = UnixMs::from_secs(1_700_000_000);
     let mut headers = HeaderMap::new();
     for (name, value) in provider.sign(keys.first().unwrap(), body, now) {
         if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {

@@ -4,6 +4,7 @@
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use hookgate::providers::{Inbound, Verdict};
+use hookgate::time::UnixMs;
 use libfuzzer_sys::fuzz_target;
 
 mod common;
@@ -37,6 +38,6 @@ fuzz_target!(|data: &[u8]| {
             headers.append(HeaderName::from_static(name), v);
         }
     }
-    let result = provider.verify(keys, None, &Inbound::post(&headers, body), 1_700_000_000);
+    let result = provider.verify(keys, None, &Inbound::post(&headers, body), UnixMs::from_secs(1_700_000_000));
     assert!(!matches!(result, Ok(Verdict::Event(_))), "accepted a forged request");
 });
