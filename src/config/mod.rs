@@ -3,7 +3,7 @@
 //!
 //! Loading happens in three steps (`load`): the text is parsed into a TOML
 //! tree, every string in the tree has its `${VAR}` references replaced from
-//! the environment ([`env`]), and the tree is deserialized into [`Config`]
+//! the environment ([`mod@env`]), and the tree is deserialized into [`Config`]
 //! with unknown keys rejected. `check` then rejects what serde cannot
 //! (zero limits, an unparsable listen address, an unknown database scheme).
 //! What only building the running parts can prove (a provider's secrets,

@@ -1,8 +1,8 @@
 //! The HTTP server: an accept loop over hyper's HTTP/1 connections that an
 //! internet-facing endpoint can survive.
 //!
-//! - Each connection has a watchdog ([`conn`], over the state in [`watch`]
-//!   and the socket wrapper in [`socket`]) enforcing
+//! - Each connection has a watchdog (`conn`, over the state in `watch`
+//!   and the socket wrapper in `socket`) enforcing
 //!   `header_timeout_ms` (a request head must arrive in time, from the
 //!   accept or its first byte) and `idle_timeout_ms` (a kept-alive
 //!   connection waiting for its next request). hyper's own header timer is

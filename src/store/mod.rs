@@ -10,9 +10,9 @@
 //!   deliveries in one short statement, sends with no transaction open, then
 //!   records the attempt only if it still holds the lease.
 //!
-//! Rooms: [`model`] (what goes in and out), [`error`], [`sql`] (statements
-//! both backends share), [`writes`] (write operations on one connection),
-//! [`reads`] (read methods), and one module per backend that owns its
+//! Rooms: `model` (what goes in and out), `error`, [`sql`] (statements
+//! both backends share), `writes` (write operations on one connection),
+//! `reads` (read methods), and one module per backend that owns its
 //! transactions ([`sqlite`]'s single writer task, [`postgres`]'s pool).
 
 use crate::config::DatabaseConfig;

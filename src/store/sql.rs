@@ -2,8 +2,8 @@
 //! understands.
 //!
 //! Batched writes use multi-row statements. Their text depends on the row
-//! count, so batches are cut into power-of-two chunks ([`chunks`]) and each
-//! size's text is built once ([`Multi`]): the connections' prepared-statement
+//! count, so batches are cut into power-of-two chunks (`chunks`) and each
+//! size's text is built once (`Multi`): the connections' prepared-statement
 //! caches then hold a handful of statements, not one per batch size.
 
 use std::sync::OnceLock;
