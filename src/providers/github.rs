@@ -2,12 +2,13 @@
 //! `X-GitHub-Delivery`, the type `X-GitHub-Event` plus `.{action}` when the
 //! body has one (`pull_request.opened`).
 
-use super::kit::check;
-use super::{
-    json_body, required_header, signature_header, Inbound, Keys, Rejection, Scheme, Verdict,
-    Verified,
-};
+use super::kit::{check, Encoding, SignatureHeader};
+use super::{json_body, required_header, Inbound, Keys, Rejection, Scheme, Verdict, Verified};
 use crate::crypto::hmac_sha256;
+
+const SIGNATURE: SignatureHeader =
+    SignatureHeader::new("x-hub-signature-256", "sha256=", Encoding::Hex)
+        .shown_as("X-Hub-Signature-256");
 
 #[derive(Debug)]
 pub struct Github;
@@ -20,13 +21,7 @@ impl Scheme for Github {
         req: &Inbound<'_>,
         _: i64,
     ) -> Result<Verdict, Rejection> {
-        let raw = signature_header(req.headers, "x-hub-signature-256")?;
-        let given = raw
-            .strip_prefix("sha256=")
-            .and_then(|h| hex::decode(h).ok())
-            .ok_or_else(|| {
-                Rejection::Unauthorized("X-Hub-Signature-256 is not sha256=<hex>".into())
-            })?;
+        let given = SIGNATURE.read(req.headers)?;
         check(keys, &[given], |key| hmac_sha256(key, &[req.body]).to_vec())?;
         let delivery = required_header(req.headers, "x-github-delivery")?;
         let event = required_header(req.headers, "x-github-event")?;

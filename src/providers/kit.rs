@@ -43,6 +43,8 @@ impl Encoding {
 pub struct SignatureHeader {
     /// Lower case, as the header map is searched.
     pub name: &'static str,
+    /// How a refusal spells the header (`name` unless set otherwise).
+    shown: &'static str,
     pub prefix: &'static str,
     pub encoding: Encoding,
 }
@@ -51,9 +53,15 @@ impl SignatureHeader {
     pub const fn new(name: &'static str, prefix: &'static str, encoding: Encoding) -> Self {
         SignatureHeader {
             name,
+            shown: name,
             prefix,
             encoding,
         }
+    }
+
+    /// The header as the provider's documentation spells it, for refusals.
+    pub const fn shown_as(self, shown: &'static str) -> Self {
+        SignatureHeader { shown, ..self }
     }
 
     /// The decoded signature; 401 when it is missing or not in this form.
@@ -64,7 +72,7 @@ impl SignatureHeader {
             .ok_or_else(|| {
                 Rejection::Unauthorized(format!(
                     "{} is not {}<{}>",
-                    self.name,
+                    self.shown,
                     self.prefix,
                     match self.encoding {
                         Encoding::Hex => "hex",
@@ -243,6 +251,26 @@ impl Pointers {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_signature_header_refusal_spells_the_header_as_shown() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-sig", "v0=zz".parse().unwrap());
+        let plain = SignatureHeader::new("x-sig", "v0=", Encoding::Hex);
+        let Err(Rejection::Unauthorized(m)) = plain.read(&headers) else {
+            panic!("a malformed signature is refused")
+        };
+        assert_eq!(m, "x-sig is not v0=<hex>");
+        let Err(Rejection::Unauthorized(m)) = plain.shown_as("X-Sig").read(&headers) else {
+            panic!("a malformed signature is refused")
+        };
+        assert_eq!(m, "X-Sig is not v0=<hex>");
+        headers.insert("x-sig", "v0=abcd".parse().unwrap());
+        assert_eq!(
+            plain.shown_as("X-Sig").read(&headers).unwrap(),
+            [0xab, 0xcd]
+        );
+    }
 
     #[test]
     fn timestamped_lists_and_signed_urls() {

@@ -3,12 +3,15 @@
 //! type `event.type`, else `type`. A `url_verification` request is a
 //! handshake: answered with its challenge, never stored.
 
-use super::kit::check;
+use super::kit::{check, Encoding, SignatureHeader};
 use super::{
     check_timestamp, json_body, json_str, required_json_str, signature_header, Handshake, Inbound,
     Keys, Rejection, Scheme, Verdict, Verified,
 };
 use crate::crypto::hmac_sha256;
+
+const SIGNATURE: SignatureHeader =
+    SignatureHeader::new("x-slack-signature", "v0=", Encoding::Hex).shown_as("X-Slack-Signature");
 
 #[derive(Debug)]
 pub struct Slack;
@@ -21,12 +24,8 @@ impl Scheme for Slack {
         req: &Inbound<'_>,
         now: i64,
     ) -> Result<Verdict, Rejection> {
-        let raw = signature_header(req.headers, "x-slack-signature")?;
+        let given = SIGNATURE.read(req.headers)?;
         let timestamp = signature_header(req.headers, "x-slack-request-timestamp")?;
-        let given = raw
-            .strip_prefix("v0=")
-            .and_then(|h| hex::decode(h).ok())
-            .ok_or_else(|| Rejection::Unauthorized("X-Slack-Signature is not v0=<hex>".into()))?;
         check(keys, &[given], |key| mac(key, timestamp, req.body).to_vec())?;
         check_timestamp(timestamp, tolerance, now, false)?;
         let json = json_body(req.body, "Slack")?;

@@ -12,6 +12,7 @@
 //! - `revocation`: stored as an event of type `revocation.<subscription.type>`,
 //!   so routes for `channel.*` never mistake it for a notification.
 
+use super::kit::{Encoding, SignatureHeader};
 use super::{
     bad_signature, check_sent_within, json_body, required_header, required_json_str,
     signature_header, Handshake, Inbound, Keys, Rejection, Scheme, Verdict, Verified,
@@ -22,6 +23,9 @@ pub const ID_HEADER: &str = "twitch-eventsub-message-id";
 pub const TIMESTAMP_HEADER: &str = "twitch-eventsub-message-timestamp";
 pub const SIGNATURE_HEADER: &str = "twitch-eventsub-message-signature";
 pub const TYPE_HEADER: &str = "twitch-eventsub-message-type";
+
+const SIGNATURE: SignatureHeader = SignatureHeader::new(SIGNATURE_HEADER, "sha256=", Encoding::Hex)
+    .shown_as("Twitch-Eventsub-Message-Signature");
 
 #[derive(Debug)]
 pub struct Twitch;
@@ -46,17 +50,9 @@ impl Scheme for Twitch {
         req: &Inbound<'_>,
         now: i64,
     ) -> Result<Verdict, Rejection> {
-        let raw = signature_header(req.headers, SIGNATURE_HEADER)?;
+        let given = SIGNATURE.read(req.headers)?;
         let timestamp = signature_header(req.headers, TIMESTAMP_HEADER)?;
         let id = required_header(req.headers, ID_HEADER)?;
-        let given = raw
-            .strip_prefix("sha256=")
-            .and_then(|h| hex::decode(h).ok())
-            .ok_or_else(|| {
-                Rejection::Unauthorized(
-                    "Twitch-Eventsub-Message-Signature is not sha256=<hex>".into(),
-                )
-            })?;
         if !keys
             .iter()
             .any(|key| ct_eq(&given, &mac(key, id, timestamp, req.body)))

@@ -14,11 +14,14 @@
 
 use sha2::Digest;
 
+use super::kit::{Encoding, SignatureHeader};
 use super::{
     bad_signature, check_timestamp, json_body, required_json_str, signature_header, Handshake,
     Inbound, Keys, Rejection, Scheme, Verdict, Verified,
 };
 use crate::crypto::{ct_eq, hmac_sha256};
+
+const SIGNATURE: SignatureHeader = SignatureHeader::new("x-zm-signature", "v0=", Encoding::Hex);
 
 #[derive(Debug)]
 pub struct Zoom;
@@ -35,12 +38,8 @@ impl Scheme for Zoom {
         req: &Inbound<'_>,
         now: i64,
     ) -> Result<Verdict, Rejection> {
-        let raw = signature_header(req.headers, "x-zm-signature")?;
+        let given = SIGNATURE.read(req.headers)?;
         let timestamp = signature_header(req.headers, "x-zm-request-timestamp")?;
-        let given = raw
-            .strip_prefix("v0=")
-            .and_then(|h| hex::decode(h).ok())
-            .ok_or_else(|| Rejection::Unauthorized("x-zm-signature is not v0=<hex>".into()))?;
         // The secret that signed the request also answers the handshake.
         let key = keys
             .iter()
