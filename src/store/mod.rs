@@ -232,3 +232,24 @@ impl Store {
         both!(self, s => s.close().await)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The two backends' migrations stay version for version (a change
+    /// one backend does not need still gets its numbered, no-op file).
+    #[test]
+    fn both_backends_have_the_same_migration_versions() {
+        let versions = |dir: &str| {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+            let mut names: Vec<String> = std::fs::read_dir(path)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        let sqlite = versions("migrations/sqlite");
+        assert!(sqlite.len() >= 4, "{sqlite:?}");
+        assert_eq!(sqlite, versions("migrations/postgres"));
+    }
+}
