@@ -275,6 +275,10 @@ pub struct Route {
     pub signing_secret: Option<String>,
     /// The target's own `headers`.
     pub headers: Vec<(String, String)>,
+    /// jq expressions of the route.
+    pub filter: Option<String>,
+    pub transform: Option<String>,
+    pub ordering_key: Option<String>,
 }
 
 impl Route {
@@ -315,6 +319,24 @@ impl Route {
 
     pub fn signing_secret(mut self, secret: &str) -> Route {
         self.signing_secret = Some(secret.into());
+        self
+    }
+
+    /// The route's jq `filter`.
+    pub fn filter(mut self, jq: &str) -> Route {
+        self.filter = Some(jq.into());
+        self
+    }
+
+    /// The route's jq `transform`.
+    pub fn transform(mut self, jq: &str) -> Route {
+        self.transform = Some(jq.into());
+        self
+    }
+
+    /// The route's jq `ordering_key`.
+    pub fn ordering_key(mut self, jq: &str) -> Route {
+        self.ordering_key = Some(jq.into());
         self
     }
 
@@ -361,6 +383,15 @@ impl Route {
         if let Some(globs) = &self.event_types {
             let list: Vec<String> = globs.iter().map(|g| quoted(g)).collect();
             writeln!(out, "event_types = [{}]", list.join(", ")).unwrap();
+        }
+        for (key, jq) in [
+            ("filter", &self.filter),
+            ("transform", &self.transform),
+            ("ordering_key", &self.ordering_key),
+        ] {
+            if let Some(jq) = jq {
+                writeln!(out, "{key} = {}", quoted(jq)).unwrap();
+            }
         }
         out
     }
