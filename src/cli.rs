@@ -36,6 +36,24 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Receive deliveries locally: print them and check their signature.
     Listen(ListenArgs),
+    /// Which routes and targets fixtures would reach, and what each target
+    /// would receive; nothing is sent or stored.
+    RouteTest(RouteTestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RouteTestArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// The source whose routes decide.
+    #[arg(long)]
+    pub source: String,
+    /// One JSON object per fixture (NDJSON) instead of text blocks.
+    #[arg(long)]
+    pub json: bool,
+    /// Fixture files, or folders of them (`fixtures/stripe`).
+    #[arg(required = true, value_name = "FILE|DIR")]
+    pub paths: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -164,6 +182,14 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             }
         }
         Command::Listen(args) => listen(args).await,
+        Command::RouteTest(args) => {
+            let wiring = build(&args.config)?;
+            match crate::route_test::run(&wiring, &args.source, &args.paths, args.json).await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(CliError::Failed("some fixtures could not be tested".into())),
+                Err(e) => Err(CliError::Failed(e)),
+            }
+        }
         Command::Migrate(arg) => {
             let wiring = build(&arg)?;
             let store = crate::store::Store::connect(&wiring.config.database)

@@ -60,7 +60,7 @@ fn is_body_file(p: &Path) -> bool {
 }
 
 /// `<name>.headers.json` beside `<name>.json`, if there is one.
-fn fixture_headers(file: &Path) -> Result<Vec<(String, String)>, String> {
+pub(crate) fn fixture_headers(file: &Path) -> Result<Vec<(String, String)>, String> {
     let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let stem = name
         .strip_suffix(".json")

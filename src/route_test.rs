@@ -19,6 +19,61 @@ use crate::providers::{Inbound, Verdict};
 use crate::routes::{EventParts, RouteTest, Routes};
 use crate::time::UnixMs;
 
+/// `hookgate route-test`: tests each fixture (with its `.headers.json`) and
+/// prints one block per file, or one JSON object per file with `json`.
+/// `Ok(false)` when a fixture could not be tested.
+pub async fn run(
+    wiring: &crate::wiring::Wiring,
+    source: &str,
+    paths: &[std::path::PathBuf],
+    json: bool,
+) -> Result<bool, String> {
+    if !wiring.sources.contains_key(source) {
+        return Err(format!("no source named {source:?} in the configuration"));
+    }
+    let mut all_tested = true;
+    for file in crate::replay::fixture_files(paths)? {
+        let body = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let headers = crate::replay::fixture_headers(&file)?;
+        let result = test(&wiring.sources, &wiring.routes, source, &body, &headers).await;
+        all_tested &= result.is_ok();
+        let name = file.display().to_string();
+        if json {
+            let line = match &result {
+                Ok(t) => serde_json::json!({"file": name, "event_type": t.event_type,
+                    "provider_event_id": t.provider_event_id, "routes": t.routes}),
+                Err(e) => serde_json::json!({"file": name, "error": e}),
+            };
+            println!("{line}");
+            continue;
+        }
+        match result {
+            Err(e) => println!("{name}\n  cannot be tested: {e}\n"),
+            Ok(t) => {
+                println!(
+                    "{name}\n  event type {:?}, provider event ID {:?}",
+                    t.event_type, t.provider_event_id
+                );
+                if t.routes.is_empty() {
+                    println!("  no route of {source:?}: the event would be unrouted");
+                }
+                for r in &t.routes {
+                    let verdict = if r.applies { "delivers to" } else { "skips" };
+                    println!("  {}: {verdict} {:?}: {}", r.route, r.target, r.why);
+                    if let Some(key) = &r.ordering_key {
+                        println!("    ordering key: {key}");
+                    }
+                    if let Some(body) = r.body.as_ref().filter(|_| r.applies) {
+                        println!("    body: {body}");
+                    }
+                }
+                println!();
+            }
+        }
+    }
+    Ok(all_tested)
+}
+
 /// What testing one event found.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Tested {

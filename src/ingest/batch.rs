@@ -53,8 +53,7 @@ pub(super) async fn ingest_batch(
             bytes,
             stored.clone(),
             content_type.clone(),
-            routing.targets,
-            routing.errors,
+            routing,
             now,
         ));
     }

@@ -180,8 +180,7 @@ async fn handle(
         body.clone(),
         stored,
         content_type,
-        routing.targets,
-        routing.errors,
+        routing,
         now,
     );
     let provider_event_id = verified.provider_event_id();

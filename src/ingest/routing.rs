@@ -8,14 +8,8 @@ use crate::app::{AppState, Source};
 use crate::error::ApiError;
 use crate::providers::Verified;
 use crate::routes::EventParts;
+use crate::store::Routing;
 use axum::response::IntoResponse;
-
-/// The deliveries an event gets (target and ordering key) and the errors
-/// its route expressions raised, as the JSON the store keeps.
-pub(super) struct Routing {
-    pub targets: Vec<(String, Option<String>)>,
-    pub errors: Option<String>,
-}
 
 /// Decides where `verified` goes. Expressions failing is part of the
 /// decision (kept with the event); only a sandbox that cannot run at all is

@@ -26,6 +26,14 @@ pub struct NewEvent {
     pub route_errors: Option<String>,
 }
 
+/// Where an event goes: the targets with their ordering keys, and the
+/// errors its route expressions raised (a JSON array).
+#[derive(Debug, Clone, Default)]
+pub struct Routing {
+    pub targets: Vec<(String, Option<String>)>,
+    pub errors: Option<String>,
+}
+
 /// A new pending delivery of an event.
 #[derive(Debug, Clone)]
 pub struct NewDelivery {
@@ -52,8 +60,7 @@ impl NewEvent {
         body: Bytes,
         headers: String,
         content_type: Option<String>,
-        targets: Vec<(String, Option<String>)>,
-        route_errors: Option<String>,
+        routing: Routing,
         received_at: i64,
     ) -> NewEvent {
         use sha2::Digest;
@@ -67,11 +74,12 @@ impl NewEvent {
             headers,
             content_type,
             received_at,
-            deliveries: targets
+            deliveries: routing
+                .targets
                 .into_iter()
                 .map(|(target, key)| NewDelivery::new(target, key, received_at))
                 .collect(),
-            route_errors,
+            route_errors: routing.errors,
         }
     }
 }

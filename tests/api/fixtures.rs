@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::helpers::*;
 
 /// Fixture folder -> the test source that verifies it.
-const SOURCES: &[(&str, &str)] = &[
+pub(crate) const SOURCES: &[(&str, &str)] = &[
     ("stripe", "stripe"),
     ("github", "github"),
     ("standard-webhooks", "svix"),

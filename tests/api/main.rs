@@ -22,4 +22,5 @@ mod postgres;
 mod process;
 mod properties;
 mod providers;
+mod routes;
 mod sns;

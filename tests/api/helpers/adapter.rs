@@ -254,8 +254,10 @@ pub fn verified_event(config: &Config, source: &str, body: &str, received_at: i6
         body.to_string().into(),
         "[]".into(),
         None,
-        targets,
-        None,
+        hookgate::store::Routing {
+            targets,
+            errors: None,
+        },
         received_at,
     )
 }
