@@ -126,7 +126,7 @@ async fn a_failing_filter_skips_its_route_and_keeps_the_error(backend: Backend) 
     assert_eq!(errors[0]["route"], "routes[0] (stripe -> billing)");
     assert_eq!(errors[0]["key"], "filter");
     assert!(
-        errors[0]["error"].as_str().unwrap().contains("test"),
+        errors[0]["error"].as_str().unwrap().contains("2000"),
         "{detail}"
     );
     let metrics = app.get("/metrics").await.text().await.unwrap();
@@ -136,7 +136,8 @@ async fn a_failing_filter_skips_its_route_and_keeps_the_error(backend: Backend) 
             .any(|l| l.starts_with("hookgate_route_errors_total")
                 && l.contains("target=\"billing\"")
                 && l.contains("expression=\"filter\"")
-                && l.ends_with(" 1")),
+                // Both backends' cases share this test process's recorder.
+                && l.rsplit(' ').next().and_then(|n| n.parse::<f64>().ok()) >= Some(1.0)),
         "{metrics}"
     );
     app.shutdown().await;
