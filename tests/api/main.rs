@@ -23,3 +23,4 @@ mod process;
 mod properties;
 mod providers;
 mod sns;
+mod workplace;
