@@ -59,6 +59,7 @@ pub mod graph;
 pub mod header_token;
 pub mod heroku;
 pub mod hubspot;
+pub mod hygraph;
 pub mod intercom;
 pub mod jira;
 pub mod kit;
@@ -88,6 +89,7 @@ pub mod square;
 pub mod standard;
 pub mod stripe;
 pub mod tally;
+pub mod trello;
 pub mod twilio;
 pub mod twitch;
 pub mod typeform;
@@ -142,8 +144,8 @@ pub trait Scheme: Send + Sync + std::fmt::Debug {
         None
     }
 
-    /// Whether the provider sends GET requests (handshakes); other providers
-    /// answer a GET with 405.
+    /// Whether the provider sends GET (or HEAD) requests (handshakes); other
+    /// providers answer them with 405.
     fn handles_get(&self) -> bool {
         false
     }
@@ -318,8 +320,11 @@ impl Provider {
         req: &Inbound<'_>,
         now: UnixMs,
     ) -> Result<Verdict, Rejection> {
+        // A HEAD is a GET without its answer's body (Trello checks a
+        // callback URL with one).
         let allowed = *req.method == Method::POST
-            || (*req.method == Method::GET && self.scheme.handles_get());
+            || ((*req.method == Method::GET || *req.method == Method::HEAD)
+                && self.scheme.handles_get());
         if !allowed {
             return Err(Rejection::MethodNotAllowed(format!(
                 "{} sends POST requests only, not {}",

@@ -361,6 +361,16 @@ pub const PROVIDERS: &[Registration] = &[
         keys: &[],
         build: |_, _| Ok(Arc::new(box_com::BoxCom)),
     },
+    Registration {
+        name: "trello",
+        keys: &["public_url"],
+        build: |source, key| Ok(Arc::new(trello::Trello::from_config(source, key)?)),
+    },
+    Registration {
+        name: "hygraph",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(hygraph::Hygraph)),
+    },
 ];
 
 /// The provider names accepted in `sources[].provider`.

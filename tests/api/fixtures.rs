@@ -76,6 +76,8 @@ const SOURCES: &[(&str, &str)] = &[
     ("patreon", "patreon"),
     ("okta", "okta"),
     ("box", "box"),
+    ("trello", "trello"),
+    ("hygraph", "hygraph"),
 ];
 
 /// Folders whose fixtures are rewritten when signed (SNS signs inside the

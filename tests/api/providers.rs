@@ -151,6 +151,7 @@ async fn a_stale_timestamp_is_refused_where_the_scheme_signs_one(backend: Backen
         "ghost",
         "sanity",
         "box",
+        "hygraph",
     ] {
         let (fixture, extra) = first_fixture(source);
         let (body, signed) = app.signer(source).request(&fixture, stale);

@@ -1,6 +1,6 @@
 //! Workplace senders that open with a handshake, through HTTP on both
 //! backends: Okta's verification challenge (answered once the hook's secret
-//! checks out), Nylas's GET challenge and Xero's "intent to receive"
+//! checks out), Nylas's GET challenge, Trello's HEAD and Xero's "intent to receive"
 //! (correctly signed: 200 with an empty body; wrongly signed: 401). None of
 //! them stores anything; a Xero batch after them is stored per event.
 
@@ -42,6 +42,10 @@ async fn workplace_handshakes_are_answered_and_not_stored(backend: Backend) {
     .await;
     assert_eq!((nylas.status, nylas.text.as_str()), (200, "bc609b38-c81f"));
     assert!(nylas.header("content-type").starts_with("text/plain"));
+
+    // Trello checks a new callback URL with a HEAD.
+    let head = send(&app, "HEAD", "/ingest/trello", Vec::new(), &[]).await;
+    assert_eq!(head.status, 200);
 
     let intent = br#"{"events":[],"firstEventSequence":0,"lastEventSequence":0,"entropy":"YOOVBPKWWYQBKQMNMHBL"}"#;
     let (body, headers) = sign_at(&app, "xero", intent, now_secs());

@@ -135,6 +135,13 @@ pub const MORE_SOURCES: &[(&str, &str, &str, &str)] = &[
     ("patreon", "patreon", "patreon-secret-47", ""),
     ("okta", "okta", "okta-hook-secret-48", ""),
     ("box", "box", "box-primary-49", ""),
+    (
+        "trello",
+        "trello",
+        "trello-app-secret-52",
+        "public_url = \"https://hooks.example.com/ingest/trello\"",
+    ),
+    ("hygraph", "hygraph", "hygraph-secret-53", "tolerance_secs = 300"),
 ];
 
 fn more_sources_toml() -> String {
