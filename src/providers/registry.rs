@@ -371,6 +371,11 @@ pub const PROVIDERS: &[Registration] = &[
         keys: &[],
         build: |_, _| Ok(Arc::new(hygraph::Hygraph)),
     },
+    Registration {
+        name: "netlify",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(netlify::Netlify)),
+    },
 ];
 
 /// The provider names accepted in `sources[].provider`.

@@ -78,6 +78,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("box", "box"),
     ("trello", "trello"),
     ("hygraph", "hygraph"),
+    ("netlify", "netlify"),
 ];
 
 /// Folders whose fixtures are rewritten when signed (SNS signs inside the

@@ -141,7 +141,13 @@ pub const MORE_SOURCES: &[(&str, &str, &str, &str)] = &[
         "trello-app-secret-52",
         "public_url = \"https://hooks.example.com/ingest/trello\"",
     ),
-    ("hygraph", "hygraph", "hygraph-secret-53", "tolerance_secs = 300"),
+    (
+        "hygraph",
+        "hygraph",
+        "hygraph-secret-53",
+        "tolerance_secs = 300",
+    ),
+    ("netlify", "netlify", "netlify-jws-secret-55", ""),
 ];
 
 fn more_sources_toml() -> String {
