@@ -69,6 +69,7 @@ pub mod lemon_squeezy;
 pub mod linear;
 pub mod mailgun;
 pub mod microsoft_teams;
+pub mod monday;
 pub mod mux;
 pub mod netlify;
 pub mod nylas;

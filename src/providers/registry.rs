@@ -376,6 +376,11 @@ pub const PROVIDERS: &[Registration] = &[
         keys: &[],
         build: |_, _| Ok(Arc::new(netlify::Netlify)),
     },
+    Registration {
+        name: "monday",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(monday::Monday)),
+    },
 ];
 
 /// The provider names accepted in `sources[].provider`.

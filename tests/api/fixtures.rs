@@ -79,6 +79,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("trello", "trello"),
     ("hygraph", "hygraph"),
     ("netlify", "netlify"),
+    ("monday", "monday"),
 ];
 
 /// Folders whose fixtures are rewritten when signed (SNS signs inside the
@@ -254,8 +255,8 @@ async fn every_fixture_is_delivered_byte_identical(backend: Backend) {
         }
     }
     assert!(
-        handshakes >= 5,
-        "Slack, Discord, Twitch, Zoom and Xero handshake fixtures were answered as handshakes"
+        handshakes >= 6,
+        "Slack, Discord, Twitch, Zoom, Xero and monday.com handshake fixtures were answered as handshakes"
     );
     app.dispatch_until("every fixture delivered", || async {
         target.count() >= sent.len()

@@ -148,6 +148,7 @@ pub const MORE_SOURCES: &[(&str, &str, &str, &str)] = &[
         "tolerance_secs = 300",
     ),
     ("netlify", "netlify", "netlify-jws-secret-55", ""),
+    ("monday", "monday", "monday-signing-secret-57", ""),
 ];
 
 fn more_sources_toml() -> String {
