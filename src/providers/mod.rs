@@ -43,6 +43,7 @@ pub mod cal_com;
 pub mod calendly;
 pub mod circleci;
 pub mod clickup;
+pub mod contentful;
 pub mod customer_io;
 pub mod discord;
 pub mod docusign;

@@ -381,6 +381,11 @@ pub const PROVIDERS: &[Registration] = &[
         keys: &[],
         build: |_, _| Ok(Arc::new(monday::Monday)),
     },
+    Registration {
+        name: "contentful",
+        keys: &["public_url"],
+        build: |source, key| Ok(Arc::new(contentful::Contentful::from_config(source, key)?)),
+    },
 ];
 
 /// The provider names accepted in `sources[].provider`.

@@ -80,6 +80,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("hygraph", "hygraph"),
     ("netlify", "netlify"),
     ("monday", "monday"),
+    ("contentful", "contentful"),
 ];
 
 /// Folders whose fixtures are rewritten when signed (SNS signs inside the

@@ -156,6 +156,7 @@ async fn a_stale_timestamp_is_refused_where_the_scheme_signs_one(backend: Backen
         "sanity",
         "box",
         "hygraph",
+        "contentful",
     ] {
         let (fixture, extra) = first_fixture(source);
         let (body, signed) = app.signer(source).request(&fixture, stale);

@@ -149,6 +149,12 @@ pub const MORE_SOURCES: &[(&str, &str, &str, &str)] = &[
     ),
     ("netlify", "netlify", "netlify-jws-secret-55", ""),
     ("monday", "monday", "monday-signing-secret-57", ""),
+    (
+        "contentful",
+        "contentful",
+        "contentful-signing-secret-58",
+        "public_url = \"https://hooks.example.com/ingest/contentful\"",
+    ),
 ];
 
 fn more_sources_toml() -> String {
