@@ -108,7 +108,8 @@ mod tests {
     const AT: i64 = 1716199200;
     /// Computed with HMAC-SHA256 and accepted by Box's official Python SDK,
     /// `box-sdk-gen` 1.17.0 (`WebhooksManager.validate_message` with its
-    /// clock at `AT`; it refuses them 601 s later and under other keys).
+    /// clock at `AT`; it refuses them 601 s later and under other keys). The
+    /// same SDK accepts the headers `hookgate replay` signs.
     const PRIMARY: &str = "FzBC0gmYd+F4ZHKD8l3/IMrqxpB1QBXZiYvPJ7mvfkM=";
     const SECONDARY: &str = "a+jg+FmCovn0idAoZnI0IixqXs1TZjRM6dZz0Bej8g8=";
 

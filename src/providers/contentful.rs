@@ -84,7 +84,7 @@ fn canonical_path(path: &str) -> String {
 /// `name:value` of each signed header present, sorted by name, joined with
 /// `;`; the signed-headers list itself is rewritten from the names found,
 /// as the toolkit rewrites it.
-fn canonical_headers(pairs: &mut Vec<(String, String)>) -> String {
+fn canonical_headers(pairs: &mut [(String, String)]) -> String {
     pairs.sort();
     let names: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
     let list = names.join(",");
@@ -188,7 +188,8 @@ mod tests {
     const BODY: &str = r#"{"metadata":{"tags":[]},"sys":{"type":"Entry","id":"5KsDBWseXY6QegucYAoacS","space":{"sys":{"type":"Link","linkType":"Space","id":"yadj1kx9rmg0"}},"environment":{"sys":{"id":"master","type":"Link","linkType":"Environment"}},"contentType":{"sys":{"type":"Link","linkType":"ContentType","id":"post"}},"revision":1,"createdAt":"2024-05-20T10:00:00.000Z","updatedAt":"2024-05-20T10:00:00.000Z"},"fields":{"title":{"en-US":"Hello, Contentful"}}}"#;
     /// Signed by Contentful's own toolkit, `@contentful/node-apps-toolkit`
     /// 3.16.1 (`signRequest` at 1716199200000 ms, with the content type and
-    /// topic headers), and accepted by its `verifyRequest`.
+    /// topic headers), and accepted by its `verifyRequest`, which also
+    /// accepts the headers `hookgate replay` signs.
     const SIGNATURE: &str = "44bec44b38e911ac537b8c0bdcdf6e4a3e9d9b48aae87d7fe64c7a88cf15917b";
     const AT: i64 = 1716199200;
 

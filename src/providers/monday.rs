@@ -77,7 +77,8 @@ mod tests {
     /// Signed with `jsonwebtoken` 9.0.3 (npm), which monday.com's
     /// integration examples verify with (`jwt.verify(authorization,
     /// signingSecret)`); it refuses the token under another secret. Claims
-    /// as monday.com sends them, `exp` 1716199500.
+    /// as monday.com sends them, `exp` 1716199500. `jwt.verify` also accepts
+    /// the token `hookgate replay` signs.
     const TOKEN: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhY2NvdW50SWQiOjE4MjU1MjgsInVzZXJJZCI6NDAxMjY4OSwiYXVkIjoiaHR0cHM6Ly9ob29rcy5leGFtcGxlLmNvbS9pbmdlc3QvbW9uZGF5IiwiZXhwIjoxNzE2MTk5NTAwLCJzaG9ydExpdmVkVG9rZW4iOiJleUpoYkdjaU9pSklVekkxTmlKOS5jMmh2Y25RdGJHbDJaV1EifQ.wWiJ5Vz7caeDmc3UF-SziSHFGtk_oUh13oVk7YALCLc";
     const BODY: &str = r#"{"event":{"app":"monday","type":"create_pulse","triggerTime":"2024-05-20T10:00:00.000Z","subscriptionId":73759690,"userId":4012689,"originalTriggerUuid":null,"boardId":1234567,"pulseId":7654321,"pulseName":"New item","groupId":"topics","isTopGroup":true,"triggerUuid":"a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5"}}"#;
     const AT: i64 = 1716199200;
