@@ -3,45 +3,22 @@
 //! event is stored as an event of its own (see [`super::batch`]): ID `id`,
 //! type `type` (`order.completed`), deduplicated and routed on its own.
 
-use super::batch::{member_array, parts};
 use super::kit::{BodyHmac, Encoding};
-use super::{json_str, Inbound, Keys, Rejection, Scheme, Verdict};
+use super::signed_events::SignedEvents;
 use crate::crypto::Digest;
 
-const SIGNATURE: BodyHmac = BodyHmac::new("x-fs-signature", "", Encoding::Base64, Digest::Sha256);
-
-#[derive(Debug)]
-pub struct Fastspring;
-
-impl Scheme for Fastspring {
-    fn verify(
-        &self,
-        keys: &Keys,
-        _: Option<u64>,
-        req: &Inbound<'_>,
-        _: i64,
-    ) -> Result<Verdict, Rejection> {
-        SIGNATURE.verify(keys, req.headers, req.body)?;
-        let elements = member_array(req.body, "events").ok_or_else(|| {
-            Rejection::BadRequest(
-                "body is not the {\"events\": [...]} object FastSpring sends".into(),
-            )
-        })?;
-        let parts = parts(req.body, elements, "event", Some("/id"), |e| {
-            json_str(e, "/type")
-        })?;
-        Ok(Verdict::Batch(parts))
-    }
-
-    fn sign(&self, key: &[u8], body: &[u8], _: i64, _: &str) -> Vec<(String, String)> {
-        vec![SIGNATURE.sign(key, body)]
-    }
-}
+pub const SCHEME: SignedEvents = SignedEvents {
+    provider: "FastSpring",
+    signature: BodyHmac::new("x-fs-signature", "", Encoding::Base64, Digest::Sha256),
+    id: Some("/id"),
+    event_type: |e| super::json_str(e, "/type"),
+    empty_is_check: false,
+};
 
 #[cfg(test)]
 mod tests {
     use crate::providers::testing::Case;
-    use crate::providers::{Rejection, Verdict};
+    use crate::providers::Rejection;
 
     const SECRET: &str = "fastspring-secret-13";
     const BODY: &str = r#"{"events":[{"id":"6d1e0d8a8b7c4a1f","live":false,"processed":false,"type":"order.completed","created":1716199200000,"data":{"order":"4t2MRmM8Sd6oxVk3iRYnWg","reference":"FUR240520-1234-56789X","total":29.95}},{"id":"7e2f1e9b9c8d5b2a","live":false,"processed":false,"type":"subscription.activated","created":1716199200500,"data":{"subscription":"N7Hb3kAuR2yWW7CSGkgmzQ","state":"active"}}]}"#;
@@ -53,18 +30,18 @@ mod tests {
     fn vector_splits_into_its_events() {
         let case = Case::new("fastspring", &["rotated-out", SECRET], "");
         let given = case.raw(&[("x-fs-signature", SIGNATURE)], BODY.as_bytes());
-        let Ok(Verdict::Batch(parts)) = given.verify(None, 0) else {
-            panic!("a batch: {:?}", given.verify(None, 0))
-        };
-        let read: Vec<(&str, &str)> = parts
-            .iter()
-            .map(|p| (p.verified.provider_event_id(), p.verified.event_type()))
-            .collect();
+        let (parts, read) = given.batch(0);
         assert_eq!(
             read,
             [
-                ("6d1e0d8a8b7c4a1f", "order.completed"),
-                ("7e2f1e9b9c8d5b2a", "subscription.activated")
+                (
+                    "6d1e0d8a8b7c4a1f".to_string(),
+                    "order.completed".to_string()
+                ),
+                (
+                    "7e2f1e9b9c8d5b2a".to_string(),
+                    "subscription.activated".to_string()
+                )
             ]
         );
         assert!(BODY[parts[1].range.clone()].starts_with(r#"{"id":"7e2f"#));

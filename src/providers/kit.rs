@@ -153,6 +153,17 @@ pub fn check(
     }
 }
 
+/// A header carrying a secret itself (a static token): it must equal one of
+/// the keys, compared in constant time; 401 when it is missing or does not.
+pub fn token_matches(keys: &Keys, headers: &HeaderMap, name: &str) -> Result<(), Rejection> {
+    let token = signature_header(headers, name)?;
+    if keys.iter().any(|key| ct_eq(token.as_bytes(), key)) {
+        Ok(())
+    } else {
+        Err(bad_signature())
+    }
+}
+
 /// The commonest scheme: one header holding the MAC of the raw body.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyHmac {

@@ -87,6 +87,7 @@ pub mod sentry;
 pub mod shopify;
 pub mod signed_at;
 pub mod signed_body;
+pub mod signed_events;
 pub mod slack;
 pub mod sns;
 pub mod square;

@@ -157,7 +157,7 @@ pub const PROVIDERS: &[Registration] = &[
     Registration {
         name: "pagerduty",
         keys: &[],
-        build: |_, _| Ok(Arc::new(pagerduty::Pagerduty)),
+        build: |_, _| Ok(Arc::new(pagerduty::SCHEME)),
     },
     Registration {
         name: "zendesk",
@@ -299,7 +299,7 @@ pub const PROVIDERS: &[Registration] = &[
     Registration {
         name: "xero",
         keys: &[],
-        build: |_, _| Ok(Arc::new(xero::Xero)),
+        build: |_, _| Ok(Arc::new(xero::SCHEME)),
     },
     Registration {
         name: "airtable",
@@ -339,7 +339,7 @@ pub const PROVIDERS: &[Registration] = &[
     Registration {
         name: "fastspring",
         keys: &[],
-        build: |_, _| Ok(Arc::new(fastspring::Fastspring)),
+        build: |_, _| Ok(Arc::new(fastspring::SCHEME)),
     },
     Registration {
         name: "easypost",

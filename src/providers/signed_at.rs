@@ -7,10 +7,8 @@
 //! Customer.io are each a [`SignedAt`] constant and their vectors.
 
 use super::kit::{check, pairs, Encoding, SignatureHeader};
-use super::signed_body::{Field, Json};
-use super::{
-    check_timestamp, signature_header, Inbound, Keys, Rejection, Scheme, Verdict, Verified,
-};
+use super::signed_body::{read_event, Field};
+use super::{check_timestamp, signature_header, Inbound, Keys, Rejection, Scheme, Verdict};
 use crate::crypto::{mac, Digest};
 
 /// Where the timestamp and the signature travel.
@@ -155,11 +153,7 @@ impl Scheme for SignedAt {
             Unit::Millis => super::kit::millis_to_secs(t)?,
         };
         check_timestamp(&secs, tolerance, now, self.stale_only)?;
-        let json = Json::new(req.body, self.provider);
-        let id = self.id.read(req, &json)?;
-        let event_type = self.event_type.read(req, &json)?;
-        json.get()?;
-        Verified::new(id, event_type).map(Verdict::Event)
+        read_event(req, self.provider, self.id, self.event_type)
     }
 
     fn sign(&self, key: &[u8], body: &[u8], now: i64, delivery_id: &str) -> Vec<(String, String)> {

@@ -1,9 +1,12 @@
 //! The commonest provider of all, as a table row: one header holds the HMAC
-//! of the raw body (hex or base64, maybe behind a prefix), and the event ID
-//! and type come from headers, JSON pointers or the body's hash. Intercom,
-//! Typeform, Vercel, Lemon Squeezy, Paystack, Bitbucket, Jira, Razorpay,
-//! Sentry and WooCommerce differ only in those names, so each of their
-//! files is a [`SignedBody`] constant and its published vector.
+//! of the raw body (hex or base64, maybe behind a prefix, or a `v1=` list),
+//! and the event ID and type come from headers, JSON pointers or the body's
+//! hash. Intercom, Typeform, Vercel, Lemon Squeezy, Paystack, Bitbucket,
+//! Jira, Razorpay, Sentry, WooCommerce, PagerDuty, Webex, Gitea, CircleCI,
+//! Heroku, LaunchDarkly, ClickUp, Cal.com, Tally, Segment, EasyPost and
+//! Patreon differ only in those names, so each of their files is a
+//! [`SignedBody`] constant and its vector (Airtable and Microsoft Teams one
+//! keyed with a base64 secret, [`Base64Keyed`]).
 
 use std::cell::OnceCell;
 
@@ -88,6 +91,22 @@ impl Field {
     }
 }
 
+/// The event a verified request carries, its ID and type read as `id` and
+/// `event_type` say; the body must be the JSON object `provider` sends even
+/// when neither is read from it.
+pub fn read_event(
+    req: &Inbound<'_>,
+    provider: &'static str,
+    id: Field,
+    event_type: Field,
+) -> Result<Verdict, Rejection> {
+    let json = Json::new(req.body, provider);
+    let id = id.read(req, &json)?;
+    let event_type = event_type.read(req, &json)?;
+    json.get()?;
+    Verified::new(id, event_type).map(Verdict::Event)
+}
+
 impl Scheme for SignedBody {
     fn verify(
         &self,
@@ -97,13 +116,7 @@ impl Scheme for SignedBody {
         _: i64,
     ) -> Result<Verdict, Rejection> {
         self.signature.verify(keys, req.headers, req.body)?;
-        let json = Json::new(req.body, self.provider);
-        let id = self.id.read(req, &json)?;
-        let event_type = self.event_type.read(req, &json)?;
-        // The body must be the JSON the provider sends even when neither
-        // field is read from it.
-        json.get()?;
-        Verified::new(id, event_type).map(Verdict::Event)
+        read_event(req, self.provider, self.id, self.event_type)
     }
 
     fn sign(&self, key: &[u8], body: &[u8], now: i64, delivery_id: &str) -> Vec<(String, String)> {

@@ -194,6 +194,26 @@ impl Case {
         }
     }
 
+    /// The elements of a request that must verify to a batch, with the
+    /// (event ID, type) each one read.
+    pub fn batch(&self, now: i64) -> (Vec<super::batch::Part>, Vec<(String, String)>) {
+        match self.verify(None, now) {
+            Ok(super::Verdict::Batch(parts)) => {
+                let read = parts
+                    .iter()
+                    .map(|p| {
+                        (
+                            p.verified.provider_event_id().to_string(),
+                            p.verified.event_type().to_string(),
+                        )
+                    })
+                    .collect();
+                (parts, read)
+            }
+            other => panic!("expected a batch, got {other:?}"),
+        }
+    }
+
     /// A tampered body (one byte changed) and a wrong secret are both 401.
     pub fn assert_tamper_and_wrong_secret_refused(&self, now: i64) {
         let mut tampered = self.clone();

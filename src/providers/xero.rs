@@ -10,45 +10,24 @@
 //! correctly signed and several times wrongly: the signed one is answered
 //! 200 with an empty body and not stored, the others 401 like any forgery.
 
-use super::batch::{member_array, parts};
+use super::json_str;
 use super::kit::{BodyHmac, Encoding};
-use super::{json_str, Handshake, Inbound, Keys, Rejection, Scheme, Verdict};
+use super::signed_events::SignedEvents;
 use crate::crypto::Digest;
 
-const SIGNATURE: BodyHmac = BodyHmac::new("x-xero-signature", "", Encoding::Base64, Digest::Sha256);
-
-#[derive(Debug)]
-pub struct Xero;
-
-impl Scheme for Xero {
-    fn verify(
-        &self,
-        keys: &Keys,
-        _: Option<u64>,
-        req: &Inbound<'_>,
-        _: i64,
-    ) -> Result<Verdict, Rejection> {
-        SIGNATURE.verify(keys, req.headers, req.body)?;
-        let elements = member_array(req.body, "events").ok_or_else(|| {
-            Rejection::BadRequest("body is not the {\"events\": [...]} object Xero sends".into())
-        })?;
-        if elements.is_empty() {
-            return Ok(Verdict::Handshake(Handshake::text("")));
-        }
-        let parts = parts(req.body, elements, "event", None, |e| {
-            Some(format!(
-                "{}.{}",
-                json_str(e, "/eventCategory")?,
-                json_str(e, "/eventType")?
-            ))
-        })?;
-        Ok(Verdict::Batch(parts))
-    }
-
-    fn sign(&self, key: &[u8], body: &[u8], _: i64, _: &str) -> Vec<(String, String)> {
-        vec![SIGNATURE.sign(key, body)]
-    }
-}
+pub const SCHEME: SignedEvents = SignedEvents {
+    provider: "Xero",
+    signature: BodyHmac::new("x-xero-signature", "", Encoding::Base64, Digest::Sha256),
+    id: None,
+    event_type: |e| {
+        Some(format!(
+            "{}.{}",
+            json_str(e, "/eventCategory")?,
+            json_str(e, "/eventType")?
+        ))
+    },
+    empty_is_check: true,
+};
 
 #[cfg(test)]
 mod tests {
@@ -73,16 +52,12 @@ mod tests {
         let case = Case::new("xero", &["rotated-out", KEY], "");
         let body = body();
         let given = case.raw(&[("x-xero-signature", SIGNATURE)], body.as_bytes());
-        let Ok(Verdict::Batch(parts)) = given.verify(None, 0) else {
-            panic!("a batch: {:?}", given.verify(None, 0))
-        };
-        assert_eq!(parts.len(), 1);
+        let (parts, read) = given.batch(0);
         assert_eq!(&body[parts[0].range.clone()], EVENT);
         assert_eq!(
-            parts[0].verified.provider_event_id(),
-            body_sha256(EVENT.as_bytes())
+            read,
+            [(body_sha256(EVENT.as_bytes()), "INVOICE.UPDATE".to_string())]
         );
-        assert_eq!(parts[0].verified.event_type(), "INVOICE.UPDATE");
         given.assert_tamper_and_wrong_secret_refused(0);
         let signed = Case::new("xero", &[KEY], "").signed(body.as_bytes(), 0, "-", &[]);
         assert_eq!(signed.header("x-xero-signature"), Some(SIGNATURE));
