@@ -71,7 +71,7 @@ mod tests {
             hex::encode(mac(Digest::Sha1, b"Jefe", data)),
             "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"
         );
-        // RFC 2104's second test case.
+        // RFC 2202's test case 2 for HMAC-MD5.
         assert_eq!(
             hex::encode(mac(Digest::Md5, b"Jefe", data)),
             "750c783e6ab0b503eaa86e310a5db738"

@@ -77,8 +77,8 @@ impl SignatureHeader {
         }
     }
 
-    /// A list `{key}=<sig>,{key}=<sig>`; items with other keys are ignored
-    /// (a future version never downgrades to a known one).
+    /// A list `{key}=<sig>,{key}=<sig>`; items under other keys (other
+    /// signature versions) are ignored, so a request cannot fall back to one.
     pub const fn listed(name: &'static str, key: &'static str, encoding: Encoding) -> Self {
         SignatureHeader {
             name,
