@@ -24,3 +24,4 @@ mod properties;
 mod providers;
 mod routes;
 mod sns;
+mod workplace;
