@@ -294,7 +294,7 @@ async fn failover(bin: Arc<PgBin>, mode: Replication) -> Run {
     check_readiness(&probes);
     let logs = check_logs(&procs, &ledgers, &wrong).await;
     println!(
-        "failover ({name}): {} | {} acknowledged before the kill ({} while the stream was held); \
+        "failover ({name}): {} | {} acknowledged before the kill ({} after the stream was held); \
          the promoted server lacks {} acknowledged events | /readyz 503 on both processes {:.2} s \
          after the kill, 200 again {:.2} s after it (promotion {:.2} s, then {:.2} s from the switch to \
          both ready); probes: {} | wrong server \
