@@ -15,6 +15,10 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::classify::{
+    ClassifiedResponse, ClassifyResponse, NeverClassifyEos, ServerErrorsAsFailures,
+    ServerErrorsFailureClass, SharedClassifier,
+};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -217,9 +221,39 @@ fn router(state: Arc<AppState>, roles: Roles) -> Router {
             Duration::from_millis(config.server.request_timeout_ms),
         ))
         .layer(axum::middleware::from_fn(crate::error::json_errors))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(
+            TraceLayer::new(SharedClassifier::new(UnavailableIsAnAnswer))
+                .make_span_with(request_span),
+        )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// How the request log classifies answers: a 5xx is a failure (logged as an
+/// error) except 503, which is hookgate's deliberate "retry later" (store
+/// down, body budget spent) and is already logged once, with its cause, by
+/// the part that answered it.
+#[derive(Debug, Clone, Copy)]
+struct UnavailableIsAnAnswer;
+
+impl ClassifyResponse for UnavailableIsAnAnswer {
+    type FailureClass = ServerErrorsFailureClass;
+    type ClassifyEos = NeverClassifyEos<ServerErrorsFailureClass>;
+
+    fn classify_response<B>(
+        self,
+        res: &axum::http::Response<B>,
+    ) -> ClassifiedResponse<Self::FailureClass, Self::ClassifyEos> {
+        if res.status() == StatusCode::SERVICE_UNAVAILABLE {
+            ClassifiedResponse::Ready(Ok(()))
+        } else {
+            ServerErrorsAsFailures::new().classify_response(res)
+        }
+    }
+
+    fn classify_error<E: std::fmt::Display + 'static>(self, error: &E) -> Self::FailureClass {
+        ServerErrorsAsFailures::new().classify_error(error)
+    }
 }
 
 /// The span of one HTTP request: method, path (never the query) and the
@@ -236,4 +270,29 @@ fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
         path = %req.uri().path(),
         request_id = %request_id,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(status: StatusCode) -> bool {
+        let res = axum::http::Response::builder()
+            .status(status)
+            .body(())
+            .unwrap();
+        match UnavailableIsAnAnswer.classify_response(&res) {
+            ClassifiedResponse::Ready(result) => result.is_err(),
+            ClassifiedResponse::RequiresEos(_) => unreachable!("never waits for the end"),
+        }
+    }
+
+    #[test]
+    fn a_503_is_an_answer_and_other_server_errors_are_failures() {
+        assert!(!failed(StatusCode::SERVICE_UNAVAILABLE));
+        assert!(!failed(StatusCode::OK));
+        assert!(!failed(StatusCode::NOT_FOUND));
+        assert!(failed(StatusCode::INTERNAL_SERVER_ERROR));
+        assert!(failed(StatusCode::GATEWAY_TIMEOUT));
+    }
 }

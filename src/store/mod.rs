@@ -10,14 +10,16 @@
 //!   deliveries in one short statement, sends with no transaction open, then
 //!   records the attempt only if it still holds the lease.
 //!
-//! Rooms: `model` (what goes in and out), `error`, [`sql`] (statements
-//! both backends share), `writes` (write operations on one connection),
-//! `reads` (read methods), and one module per backend that owns its
-//! transactions ([`sqlite`]'s single writer task, [`postgres`]'s pool).
+//! Rooms: `model` (what goes in and out), `error`, `availability` (one log
+//! line when the store stops answering, one when it is back), [`sql`]
+//! (statements both backends share), `writes` (write operations on one
+//! connection), `reads` (read methods), and one module per backend that owns
+//! its transactions ([`sqlite`]'s single writer task, [`postgres`]'s pool).
 
 use crate::config::DatabaseConfig;
 use crate::ids::DeliveryId;
 
+mod availability;
 mod error;
 mod model;
 pub mod postgres;
@@ -38,14 +40,27 @@ pub enum Store {
     Postgres(postgres::PostgresStore),
 }
 
-/// Forwards a call to whichever backend this store is.
+/// Forwards a call to whichever backend this store is, and notes its
+/// outcome for the availability log: `both!(self, s => ...)` for a read,
+/// `both!(write self, s => ...)` for a call that commits a write.
 macro_rules! both {
     ($self:ident, $s:ident => $call:expr) => {
-        match $self {
+        both!(@ Read, $self, $s => $call)
+    };
+    (write $self:ident, $s:ident => $call:expr) => {
+        both!(@ Write, $self, $s => $call)
+    };
+    (@ $kind:ident, $self:ident, $s:ident => $call:expr) => {{
+        let started = std::time::Instant::now();
+        let result = match $self {
             Store::Sqlite($s) => $call,
             Store::Postgres($s) => $call,
-        }
-    };
+        };
+        $self
+            .availability()
+            .observe(availability::Call::$kind, started, &result);
+        result
+    }};
 }
 
 impl Store {
@@ -69,19 +84,19 @@ impl Store {
     }
 
     pub async fn migrate(&self) -> Result<()> {
-        both!(self, s => s.migrate().await)
+        both!(write self, s => s.migrate().await)
     }
 
     /// Whether the store can commit a write now (`/readyz`): a small write is
     /// committed, and on SQLite the writer's latest batch must have committed.
     pub async fn probe(&self) -> Result<()> {
-        both!(self, s => s.probe().await)
+        both!(write self, s => s.probe().await)
     }
 
     /// Stores a new event with its deliveries, or decides duplicate/conflict.
     /// Concurrent calls are group-committed.
     pub async fn ingest(&self, event: &NewEvent) -> Result<IngestOutcome> {
-        both!(self, s => s.ingest(event).await)
+        both!(write self, s => s.ingest(event).await)
     }
 
     /// [`Store::ingest`] for several events in one transaction, sharing one
@@ -89,26 +104,26 @@ impl Store {
     /// Outcomes come in the order of `events`; a duplicate within the batch
     /// is answered as a duplicate of the earlier one.
     pub async fn ingest_batch(&self, events: &[NewEvent]) -> Result<Vec<IngestOutcome>> {
-        both!(self, s => s.ingest_batch(events).await)
+        both!(write self, s => s.ingest_batch(events).await)
     }
 
     /// Leases up to `limit` due deliveries for each of several targets, in
     /// one transaction; answers in the order of `requests`.
     pub async fn claim_many(&self, requests: &[ClaimRequest<'_>]) -> Result<Vec<Vec<Claimed>>> {
-        both!(self, s => s.claim_many(requests).await)
+        both!(write self, s => s.claim_many(requests).await)
     }
 
     /// Records attempts and their outcomes in one transaction; for each, in
     /// the order of `records`, `false` when its lease was lost (the delivery
     /// belongs to someone else now) and nothing was written for it.
     pub async fn record_many(&self, records: &[AttemptRecord]) -> Result<Vec<bool>> {
-        both!(self, s => s.record_many(records).await)
+        both!(write self, s => s.record_many(records).await)
     }
 
     /// Gives unsent leased deliveries back (shutdown), undoing their attempt
     /// count. Returns how many were released.
     pub async fn release(&self, owner: &str, delivery_ids: &[DeliveryId]) -> Result<u64> {
-        both!(self, s => s.release(owner, delivery_ids).await)
+        both!(write self, s => s.release(owner, delivery_ids).await)
     }
 
     pub async fn backlog(&self) -> Result<Vec<Backlog>> {
@@ -159,12 +174,12 @@ impl Store {
         deliveries: &[NewDelivery],
         now: i64,
     ) -> Result<()> {
-        both!(self, s => s.add_deliveries(event_id, deliveries, now).await)
+        both!(write self, s => s.add_deliveries(event_id, deliveries, now).await)
     }
 
     /// Puts one dead delivery back to pending with a fresh attempt budget.
     pub async fn retry_delivery(&self, delivery_id: &str, now: i64) -> Result<RetryOutcome> {
-        both!(self, s => s.retry_delivery(delivery_id, now).await)
+        both!(write self, s => s.retry_delivery(delivery_id, now).await)
     }
 
     /// [`Store::list_events`] narrowed to one provider event ID, answered
@@ -185,13 +200,13 @@ impl Store {
     /// Puts every dead delivery that matches back to pending with a fresh
     /// attempt budget. Returns how many.
     pub async fn retry_matching(&self, m: &DeliveryMatch, now: i64) -> Result<u64> {
-        both!(self, s => s.bulk_change(BulkChange::Retry, m, now).await)
+        both!(write self, s => s.bulk_change(BulkChange::Retry, m, now).await)
     }
 
     /// Marks every pending delivery that matches `cancelled`: it is never
     /// sent (again). Returns how many.
     pub async fn cancel_matching(&self, m: &DeliveryMatch, now: i64) -> Result<u64> {
-        both!(self, s => s.bulk_change(BulkChange::Cancel, m, now).await)
+        both!(write self, s => s.bulk_change(BulkChange::Cancel, m, now).await)
     }
 
     /// One refused request with its body and headers.
@@ -221,7 +236,7 @@ impl Store {
     /// deliveries are all finished (with their deliveries, attempts and
     /// conflicts), and old conflicts. Returns the rows deleted.
     pub async fn prune(&self, cutoff: i64, batch: i64) -> Result<u64> {
-        both!(self, s => s.prune(cutoff, batch).await)
+        both!(write self, s => s.prune(cutoff, batch).await)
     }
 
     pub async fn counts(&self) -> Result<Counts> {
@@ -229,7 +244,17 @@ impl Store {
     }
 
     pub async fn close(&self) {
-        both!(self, s => s.close().await)
+        match self {
+            Store::Sqlite(s) => s.close().await,
+            Store::Postgres(s) => s.close().await,
+        }
+    }
+
+    fn availability(&self) -> &availability::Availability {
+        match self {
+            Store::Sqlite(s) => &s.availability,
+            Store::Postgres(s) => &s.availability,
+        }
     }
 }
 

@@ -39,6 +39,7 @@ pub struct PostgresStore {
     pub(crate) reader: PgPool,
     queue: mpsc::Sender<IngestJob>,
     acquire: Duration,
+    pub(crate) availability: super::availability::Availability,
 }
 
 impl PostgresStore {
@@ -61,6 +62,7 @@ impl PostgresStore {
             reader: pool,
             queue,
             acquire,
+            availability: Default::default(),
         })
     }
 

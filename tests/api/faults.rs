@@ -5,7 +5,7 @@
 //! delivered that is not stored, and a repeated delivery keeps its
 //! `webhook-id`. Every other answer must be 503 with `Retry-After`.
 
-mod support;
+pub(crate) mod support;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};

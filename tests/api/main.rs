@@ -11,6 +11,7 @@ mod asymmetric;
 mod cli;
 mod console;
 mod dispatch;
+mod failover;
 mod faults;
 mod fixtures;
 mod handshakes;

@@ -2,59 +2,11 @@
 //! several processes sharing one database, split roles.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
 use axum::http::StatusCode;
 use serde_json::Value;
-use tokio::net::{TcpListener, TcpStream};
 
 use crate::helpers::*;
-
-/// A TCP proxy in front of Postgres that can be cut (every connection
-/// dropped, new ones refused at once) and restored, like a database restart.
-struct Proxy {
-    port: u16,
-    up: Arc<AtomicBool>,
-    conns: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
-}
-
-impl Proxy {
-    async fn start(upstream: String) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let up = Arc::new(AtomicBool::new(true));
-        let conns = Arc::new(Mutex::new(Vec::new()));
-        let (up2, conns2) = (up.clone(), conns.clone());
-        tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
-                if !up2.load(Ordering::SeqCst) {
-                    drop(client);
-                    continue;
-                }
-                let upstream = upstream.clone();
-                let task = tokio::spawn(async move {
-                    if let Ok(mut server) = TcpStream::connect(&upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                    }
-                });
-                conns2.lock().unwrap().push(task);
-            }
-        });
-        Proxy { port, up, conns }
-    }
-
-    fn cut(&self) {
-        self.up.store(false, Ordering::SeqCst);
-        for task in self.conns.lock().unwrap().drain(..) {
-            task.abort();
-        }
-    }
-
-    fn restore(&self) {
-        self.up.store(true, Ordering::SeqCst);
-    }
-}
 
 /// `postgres://user@host:port/db` -> (`host:port`, URL with the proxy's port).
 fn through_proxy(url: &str, port: u16) -> (String, String) {
@@ -80,6 +32,9 @@ async fn outage_answers_503_and_recovers() {
     };
     let real = TestDb::new(&backend).await;
     let (upstream, _) = through_proxy(&real.url, 0);
+    let upstream = std::net::ToSocketAddrs::to_socket_addrs(&upstream)
+        .unwrap()
+        .next();
     let proxy = Proxy::start(upstream).await;
     let (_, proxied) = through_proxy(&real.url, proxy.port);
     let db = TestDb::existing(&proxied);
@@ -90,7 +45,8 @@ async fn outage_answers_503_and_recovers() {
         .await;
     assert_eq!(status, StatusCode::OK, "{json}");
 
-    proxy.cut();
+    // Every connection dropped, new ones refused: a database restart.
+    proxy.switch(None);
     let body = stripe_event("evt_pg_down", "invoice.paid");
     let headers = app.signed_headers("stripe", body.as_bytes(), &[]);
     let (status, json, resp_headers) = app.post_raw("/ingest/stripe", body.clone(), &headers).await;
@@ -98,7 +54,7 @@ async fn outage_answers_503_and_recovers() {
     assert!(resp_headers.contains_key("retry-after"));
     assert_eq!(app.get("/readyz").await.status(), 503);
 
-    proxy.restore();
+    proxy.switch(upstream);
     // The pool reconnects by itself; the provider's retry is then accepted.
     eventually("ready again", || async {
         app.get("/readyz").await.status() == 200

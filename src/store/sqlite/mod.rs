@@ -45,6 +45,7 @@ pub struct SqliteStore {
     health: Arc<Health>,
     /// How long a write may wait for a place in the queue.
     acquire: Duration,
+    pub(crate) availability: super::availability::Availability,
 }
 
 impl SqliteStore {
@@ -89,6 +90,7 @@ impl SqliteStore {
             queue,
             health,
             acquire,
+            availability: Default::default(),
         })
     }
 

@@ -7,14 +7,18 @@
 //! - [`app`]: the in-process app and the calls tests make to it;
 //! - [`targets`]: local HTTP targets that record what they receive;
 //! - [`process`]: the real binary as a child process;
+//! - [`cluster`]: private PostgreSQL primaries and standbys (failover);
+//! - [`proxy`]: a TCP proxy that can be switched between servers and held;
 //! - [`adapter`]: the only place that builds hookgate's parts or signs
 //!   like a provider, so the rest does not depend on how they are built.
 
 mod adapter;
 mod app;
+mod cluster;
 mod config;
 mod db;
 mod process;
+mod proxy;
 mod targets;
 
 pub use adapter::{
@@ -22,9 +26,11 @@ pub use adapter::{
     PROVIDER_ID_LOOKUP_SQL, STEPPED,
 };
 pub use app::*;
+pub use cluster::*;
 pub use config::*;
 pub use db::*;
 pub use process::*;
+pub use proxy::*;
 pub use targets::*;
 
 /// Declares one `#[tokio::test]` per backend for each named
