@@ -117,6 +117,9 @@ enum Scenario {
     Paced,
     Sustained,
     Down,
+    /// Ingest alone and drain again with three jq-filtered routes (one
+    /// transforming), beside the unfiltered rows of the same run.
+    Filtered,
 }
 
 /// Durations and sizes of one run.
@@ -251,6 +254,7 @@ async fn run(args: Args) -> Result<bool, String> {
         notes: Vec::new(),
         ceiling: Vec::new(),
         failed: false,
+        filtered: false,
     };
 
     bench.ceiling("ceiling").await;
@@ -283,6 +287,7 @@ async fn run(args: Args) -> Result<bool, String> {
                 Scenario::Paced => bench.paced(backend, &mut databases).await,
                 Scenario::Sustained => bench.sustained(backend, &mut databases).await,
                 Scenario::Down => bench.targets_down(backend, &mut databases).await,
+                Scenario::Filtered => bench.filtered(backend, &mut databases).await,
             };
             if let Err(e) = result {
                 bench.fail(format!("{} {scenario:?}: {e}", backend.name()));
@@ -355,6 +360,8 @@ struct Bench {
     /// Requests per second of `/healthz` by connection count.
     ceiling: Vec<(usize, f64)>,
     failed: bool,
+    /// Gateways started now get the filtered routes, and rows say so.
+    filtered: bool,
 }
 
 /// Everything read at the edges of a measured window.
@@ -418,6 +425,7 @@ impl Bench {
                 database_url: &db.url,
                 target_urls: targets,
                 role,
+                filtered: self.filtered,
             },
         )
         .await
@@ -627,6 +635,7 @@ impl Bench {
                 database_url: &db.url,
                 target_urls: self.sink_targets(),
                 role: Role::IngestOnly,
+                filtered: false,
             },
         )
         .await?;
@@ -692,7 +701,7 @@ impl Bench {
             let after = self.snapshot(gateway, db).await?;
             let mut row = Row::new(
                 Kind::IngestClosed,
-                "ingest alone",
+                &self.scenario("ingest alone"),
                 backend.name(),
                 format!("closed, {connections} connections"),
             );
@@ -704,7 +713,14 @@ impl Bench {
             self.push(row);
         }
         let row = self
-            .paced_window(gateway, db, Kind::IngestPaced, "ingest alone", backend, rss)
+            .paced_window(
+                gateway,
+                db,
+                Kind::IngestPaced,
+                &self.scenario("ingest alone"),
+                backend,
+                rss,
+            )
             .await?;
         let mut row = row;
         row.rss_idle_mib = Some(idle);
@@ -745,6 +761,24 @@ impl Bench {
 
     /// Preloads events with the dispatcher off, then measures a
     /// dispatcher-only process until the backlog is empty.
+    /// [`Bench::ingest`] and [`Bench::drain`] with three jq-filtered routes.
+    async fn filtered(&mut self, backend: Backend, dbs: &mut Databases) -> Result<(), String> {
+        self.filtered = true;
+        let ingest = self.ingest(backend, dbs).await;
+        let drain = self.drain(backend, dbs).await;
+        self.filtered = false;
+        ingest.and(drain)
+    }
+
+    /// A row's scenario name, marked when the routes are filtered.
+    fn scenario(&self, name: &str) -> String {
+        if self.filtered {
+            format!("{name}, 3 jq routes")
+        } else {
+            name.to_string()
+        }
+    }
+
     async fn drain(&mut self, backend: Backend, dbs: &mut Databases) -> Result<(), String> {
         let db = dbs.fresh("drain").await?;
         let loader = self
@@ -771,7 +805,7 @@ impl Bench {
         let preload_rate = preload.rate();
         let mut row = Row::new(
             Kind::Drain,
-            "drain",
+            &self.scenario("drain"),
             backend.name(),
             format!("{} events x 2 targets", loaded.accepted),
         );

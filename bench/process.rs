@@ -42,7 +42,26 @@ pub struct Setup<'a> {
     /// One URL per entry of [`TARGETS`].
     pub target_urls: [String; 2],
     pub role: Role,
+    /// The routes carry jq expressions ([`FILTERED_ROUTES`]).
+    pub filtered: bool,
 }
+
+/// The filtered configuration: three routes with jq filters, one of which
+/// also transforms; two take every push, the third none (its filter is
+/// still evaluated for every event).
+pub const FILTERED_ROUTES: [(&str, &str, Option<&str>); 3] = [
+    (
+        "sink-a",
+        r#".body.object_kind == "push" and (.body.commits | length) > 0 and (.body.ref | startswith("refs/heads/"))"#,
+        None,
+    ),
+    (
+        "sink-b",
+        r#".headers["x-gitlab-event"] == "Push Hook" and .body.project.visibility_level >= 0"#,
+        Some("{kind: .body.object_kind, ref: .body.ref, project: .body.project.path_with_namespace, commits: [.body.commits[].id]}"),
+    ),
+    ("sink-a", r#".body.object_kind == "tag_push""#, None),
+];
 
 impl Gateway {
     /// Writes `<dir>/<name>.toml`, starts the binary with it (JSON logs to
@@ -207,6 +226,28 @@ secrets = ["{GITLAB_TOKEN}"]
 "#,
         url = setup.database_url,
     );
+    if setup.filtered {
+        for (name, url) in TARGETS.iter().zip(&setup.target_urls) {
+            text.push_str(&format!(
+                "\n[[targets]]\nname = \"{name}\"\nurl = \"{url}\"\nsigning_secret = \"{TARGET_SIGNING_SECRET}\"\n"
+            ));
+        }
+        // The third route needs a target of its own (one route per pair).
+        text.push_str(&format!(
+            "\n[[targets]]\nname = \"never\"\nurl = \"{}\"\n",
+            setup.target_urls[0]
+        ));
+        for (i, (target, filter, transform)) in FILTERED_ROUTES.iter().enumerate() {
+            let target = if i == 2 { "never" } else { target };
+            text.push_str(&format!(
+                "\n[[routes]]\nsource = \"{SOURCE}\"\ntarget = \"{target}\"\nfilter = '{filter}'\n"
+            ));
+            if let Some(t) = transform {
+                text.push_str(&format!("transform = '{t}'\n"));
+            }
+        }
+        return text;
+    }
     for (name, url) in TARGETS.iter().zip(&setup.target_urls) {
         text.push_str(&format!(
             r#"

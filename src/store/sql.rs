@@ -309,7 +309,7 @@ mod tests {
     fn multi_row_text_has_one_tuple_per_row() {
         let text = INSERT_ATTEMPTS.text(4, Params::Numbered);
         assert!(
-            text.ends_with("($25, $26, $27, $28, $29, $30, $31, $32)"),
+            text.ends_with("($28, $29, $30, $31, $32, $33, $34, $35, $36)"),
             "{text}"
         );
         assert_eq!(text.matches('(').count(), 1 + 4);
@@ -319,7 +319,7 @@ mod tests {
             INSERT_ATTEMPTS.text(4, Params::Numbered)
         ));
         let anonymous = INSERT_ATTEMPTS.text(4, Params::Anonymous);
-        assert_eq!(anonymous.matches('?').count(), 4 * 8);
+        assert_eq!(anonymous.matches('?').count(), 4 * 9);
         assert!(!anonymous.contains('$'), "{anonymous}");
     }
 }
