@@ -678,7 +678,7 @@ impl Bench {
             .launch(
                 backend,
                 dbs,
-                "ingest",
+                &self.key("ingest"),
                 Role::IngestOnly,
                 self.sink_targets(),
             )
@@ -770,6 +770,15 @@ impl Bench {
         ingest.and(drain)
     }
 
+    /// A name for a scenario's databases and files, apart when filtered.
+    fn key(&self, name: &str) -> String {
+        if self.filtered {
+            format!("{name}-jq")
+        } else {
+            name.to_string()
+        }
+    }
+
     /// A row's scenario name, marked when the routes are filtered.
     fn scenario(&self, name: &str) -> String {
         if self.filtered {
@@ -780,11 +789,11 @@ impl Bench {
     }
 
     async fn drain(&mut self, backend: Backend, dbs: &mut Databases) -> Result<(), String> {
-        let db = dbs.fresh("drain").await?;
+        let db = dbs.fresh(&self.key("drain")).await?;
         let loader = self
             .start(
                 backend,
-                "drain-preload",
+                &self.key("drain-preload"),
                 &db,
                 Role::IngestOnly,
                 self.sink_targets(),
@@ -817,7 +826,7 @@ impl Bench {
         let gateway = self
             .start(
                 backend,
-                "drain",
+                &self.key("drain"),
                 &db,
                 Role::DispatchOnly,
                 self.sink_targets(),

@@ -163,8 +163,11 @@ impl Gateway {
     }
 
     /// User plus system CPU time the process has used so far.
+    /// CPU time of the gateway and of its running child processes (the jq
+    /// workers that evaluate route expressions).
     pub fn cpu(&self) -> Duration {
-        cpu_of(self.pid).unwrap_or_default()
+        let children: Duration = children_of(self.pid).into_iter().filter_map(cpu_of).sum();
+        cpu_of(self.pid).unwrap_or_default() + children
     }
 
     /// Resident memory now, in KiB.
@@ -340,6 +343,22 @@ fn clock_ticks() -> u64 {
 /// utime + stime of a process (all its threads), from `/proc/<pid>/stat`.
 pub fn cpu_of(pid: u32) -> Option<Duration> {
     stat_cpu(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+}
+
+/// The child processes of `pid`, from each of its threads' `children` list.
+fn children_of(pid: u32) -> Vec<u32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
+        .flat_map(|list| {
+            list.split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect::<Vec<u32>>()
+        })
+        .collect()
 }
 
 /// utime + stime from the text of a `stat` file (process or thread).

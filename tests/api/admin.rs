@@ -488,6 +488,8 @@ async fn openapi_lists_every_route(backend: Backend) {
         ("GET", "/sources"),
         ("GET", "/targets"),
         ("GET", "/stats"),
+        ("GET", "/routes"),
+        ("POST", "/routes/test"),
     ];
     for (method, path) in calls {
         assert!(
@@ -513,6 +515,9 @@ async fn openapi_lists_every_route(backend: Backend) {
             .body(match path {
                 "/deliveries/retry" => r#"{"status":"dead"}"#,
                 "/deliveries/cancel" => r#"{"target":"nope","dry_run":true}"#,
+                "/routes/test" => {
+                    r#"{"source":"stripe","body":{"id":"evt_1","type":"invoice.paid"}}"#
+                }
                 _ => "",
             })
             .send()
