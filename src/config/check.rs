@@ -8,16 +8,20 @@ use std::collections::HashSet;
 use super::{Config, ConfigError};
 
 impl Config {
-    /// The checks of `[server]`, `[database]`, `[admin]` and `[dispatcher]`;
-    /// the first problem found is returned. Sources, targets and routes are
-    /// checked by building them (the `wiring` module).
-    pub(super) fn check(&self) -> Result<(), ConfigError> {
+    /// The checks of `[server]`, `[database]`, `[admin]` and `[dispatcher]`,
+    /// every problem found (none: the values are usable). Sources, targets
+    /// and routes are checked by building them (the `wiring` module).
+    pub fn problems(&self) -> Vec<ConfigError> {
+        let mut problems = Vec::new();
         let server = &self.server;
-        server
-            .listen
-            .parse::<std::net::SocketAddr>()
-            .map_err(|e| ConfigError::new("server.listen", format!("not a socket address: {e}")))?;
+        if let Err(e) = server.listen.parse::<std::net::SocketAddr>() {
+            problems.push(ConfigError::new(
+                "server.listen",
+                format!("not a socket address: {e}"),
+            ));
+        }
         above_zero(
+            &mut problems,
             "server",
             [
                 ("max_body_bytes", server.max_body_bytes as u64),
@@ -26,56 +30,89 @@ impl Config {
                 ("idle_timeout_ms", server.idle_timeout_ms),
                 ("max_connections", server.max_connections as u64),
             ],
-        )?;
+        );
         let url = &self.database.url;
         if !(url.starts_with("sqlite:")
             || url.starts_with("postgres://")
             || url.starts_with("postgresql://"))
         {
-            return Err(ConfigError::new(
+            problems.push(ConfigError::new(
                 "database.url",
                 "must start with sqlite:, postgres:// or postgresql://",
             ));
         }
         above_zero(
+            &mut problems,
             "database",
             [("max_connections", u64::from(self.database.max_connections))],
-        )?;
+        );
         if self
             .admin
             .token
             .as_ref()
             .is_some_and(|t| t.expose().is_empty())
         {
-            return Err(ConfigError::new("admin.token", "must not be empty"));
+            problems.push(ConfigError::new("admin.token", "must not be empty"));
         }
         let d = &self.dispatcher;
         above_zero(
+            &mut problems,
             "dispatcher",
             [
                 ("retry_base_ms", d.retry_base_ms),
                 ("poll_interval_ms", d.poll_interval_ms),
                 ("batch_size", u64::from(d.batch_size)),
             ],
-        )?;
+        );
         if d.retry_max_ms < d.retry_base_ms {
-            return Err(ConfigError::new(
+            problems.push(ConfigError::new(
                 "dispatcher.retry_max_ms",
                 "must be at least dispatcher.retry_base_ms",
             ));
         }
-        Ok(())
+        problems
+    }
+
+    /// `key` with the entry it points into named, for messages listing many
+    /// problems: `sources[2].secrets` becomes `sources[2] (billing).secrets`,
+    /// `routes[0].target` becomes `routes[0] (stripe -> ledger).target`.
+    pub fn name_entry(&self, key: &str) -> String {
+        let Some((table, rest)) = key.split_once('[') else {
+            return key.to_string();
+        };
+        let Some((index, tail)) = rest.split_once(']') else {
+            return key.to_string();
+        };
+        let Ok(i) = index.parse::<usize>() else {
+            return key.to_string();
+        };
+        let name = match table {
+            "sources" => self.sources.get(i).map(|s| s.name.clone()),
+            "targets" => self.targets.get(i).map(|t| t.name.clone()),
+            "routes" => self
+                .routes
+                .get(i)
+                .map(|r| format!("{} -> {}", r.source, r.target)),
+            _ => None,
+        };
+        match name {
+            Some(name) => format!("{table}[{i}] ({name}){tail}"),
+            None => key.to_string(),
+        }
     }
 }
 
-/// The first of `section`'s `values` that is 0, named by its key.
-fn above_zero<const N: usize>(section: &str, values: [(&str, u64); N]) -> Result<(), ConfigError> {
-    match values.iter().find(|(_, value)| *value == 0) {
-        Some((key, _)) => Err(ConfigError::new(
+/// Adds a problem for each of `section`'s `values` that is 0, named by its key.
+fn above_zero<const N: usize>(
+    problems: &mut Vec<ConfigError>,
+    section: &str,
+    values: [(&str, u64); N],
+) {
+    for (key, _) in values.iter().filter(|(_, value)| *value == 0) {
+        problems.push(ConfigError::new(
             format!("{section}.{key}"),
             "must be above 0",
-        )),
-        None => Ok(()),
+        ));
     }
 }
 
