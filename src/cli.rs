@@ -90,8 +90,7 @@ pub struct TriggerArgs {
     /// Where to POST, as for `replay`.
     #[arg(long)]
     pub url: Option<String>,
-    /// The fixtures folder (one folder per provider) [default:
-    /// $HOOKGATE_FIXTURES, then ./fixtures].
+    /// The fixtures folder (one folder per provider, and expected.json).
     #[arg(
         long,
         value_name = "DIR",

@@ -1,5 +1,6 @@
 //! `hookgate check-config`: every problem of a configuration at once, each
-//! naming its key and the entry by name (`sources[1] (billing).secrets`),
+//! naming its key and the entry by name (`sources[1].secrets (source
+//! "billing")`),
 //! else what it configures. Text, or with `--json` one object per line
 //! (`kind`: `source`, `target`, `route`, `warning`, `error`, then one
 //! `result`).
@@ -27,10 +28,6 @@ pub fn run(args: &CheckArgs) -> Result<(), CliError> {
             None
         }
     };
-    let problems: Vec<(String, String)> = problems
-        .into_iter()
-        .map(|e| (config.name_entry(&e.key), e.message))
-        .collect();
     let json = args.output.json;
     match wiring {
         Some(wiring) if problems.is_empty() => {
@@ -39,15 +36,18 @@ pub fn run(args: &CheckArgs) -> Result<(), CliError> {
         }
         _ => {
             if json {
-                for (key, message) in &problems {
-                    line(json!({"kind": "error", "key": key, "message": message}));
+                for e in &problems {
+                    line(json!({
+                        "kind": "error", "key": e.key, "named": config.name_entry(&e.key),
+                        "message": e.message,
+                    }));
                 }
                 line(json!({"kind": "result", "valid": false, "errors": problems.len()}));
             }
             Err(CliError::Configs(
                 problems
-                    .into_iter()
-                    .map(|(key, message)| format!("{key}: {message}"))
+                    .iter()
+                    .map(|e| format!("{}: {}", config.name_entry(&e.key), e.message))
                     .collect(),
             ))
         }

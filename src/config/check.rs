@@ -73,30 +73,24 @@ impl Config {
         problems
     }
 
-    /// `key` with the entry it points into named, for messages listing many
-    /// problems: `sources[2].secrets` becomes `sources[2] (billing).secrets`,
-    /// `routes[0].target` becomes `routes[0] (stripe -> ledger).target`.
+    /// `key` followed by the name of the entry it points into, for messages
+    /// listing many problems: `sources[2].secrets (source "billing")`,
+    /// `routes[0].target (route stripe -> ledger)`. Other keys as they are.
     pub fn name_entry(&self, key: &str) -> String {
-        let Some((table, rest)) = key.split_once('[') else {
-            return key.to_string();
-        };
-        let Some((index, tail)) = rest.split_once(']') else {
-            return key.to_string();
-        };
-        let Ok(i) = index.parse::<usize>() else {
-            return key.to_string();
-        };
-        let name = match table {
-            "sources" => self.sources.get(i).map(|s| s.name.clone()),
-            "targets" => self.targets.get(i).map(|t| t.name.clone()),
-            "routes" => self
-                .routes
-                .get(i)
-                .map(|r| format!("{} -> {}", r.source, r.target)),
-            _ => None,
-        };
-        match name {
-            Some(name) => format!("{table}[{i}] ({name}){tail}"),
+        let entry = key.split_once('[').and_then(|(table, rest)| {
+            let i: usize = rest.split_once(']')?.0.parse().ok()?;
+            match table {
+                "sources" => Some(format!("source {:?}", self.sources.get(i)?.name)),
+                "targets" => Some(format!("target {:?}", self.targets.get(i)?.name)),
+                "routes" => {
+                    let r = self.routes.get(i)?;
+                    Some(format!("route {} -> {}", r.source, r.target))
+                }
+                _ => None,
+            }
+        });
+        match entry {
+            Some(entry) => format!("{key} ({entry})"),
             None => key.to_string(),
         }
     }
