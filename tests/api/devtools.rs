@@ -33,6 +33,23 @@ fn ndjson(out: &Output) -> Vec<Value> {
         .collect()
 }
 
+/// `hookgate trigger` with `config`, sending to `base`, fixtures from the
+/// repository, then `rest` (options, source, event type).
+fn trigger(config: &Path, base: &str, rest: &[&str]) -> Output {
+    let fixtures = fixtures_dir();
+    let mut args = vec![
+        "trigger",
+        "-c",
+        config.to_str().unwrap(),
+        "--url",
+        base,
+        "--fixtures",
+        fixtures.to_str().unwrap(),
+    ];
+    args.extend(rest);
+    run(&args)
+}
+
 /// The keys of a JSON object, in their order.
 fn keys(v: &Value) -> Vec<String> {
     v.as_object().unwrap().keys().cloned().collect()
@@ -80,22 +97,11 @@ async fn trigger_delivers_the_overridden_field(backend: Backend) {
     TestConfig::new().write(&config);
     let fixtures = fixtures_dir();
     for (i, (source, event_type, overrides, pointer, want)) in TRIGGERS.iter().enumerate() {
-        let mut args = vec![
-            "trigger",
-            "-c",
-            config.to_str().unwrap(),
-            "--url",
-            &app.base,
-            "--fixtures",
-            fixtures.to_str().unwrap(),
-            "--json",
-            source,
-            event_type,
-        ];
+        let mut args = vec!["--json", source, event_type];
         for o in *overrides {
             args.extend(["--set", o]);
         }
-        let out = run(&args);
+        let out = trigger(&config, &app.base, &args);
         assert!(out.status.success(), "{source}: {}", text(&out.stderr));
         let lines = ndjson(&out);
         assert_eq!(lines[0]["kind"], "result", "{lines:?}");
@@ -151,17 +157,7 @@ async fn trigger_delivers_the_overridden_field(backend: Backend) {
         }
     }
     // Each trigger is a new event: the same again is not a duplicate.
-    let out = run(&[
-        "trigger",
-        "-c",
-        config.to_str().unwrap(),
-        "--url",
-        &app.base,
-        "--fixtures",
-        fixtures.to_str().unwrap(),
-        "stripe",
-        "invoice.paid",
-    ]);
+    let out = trigger(&config, &app.base, &["stripe", "invoice.paid"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         text(&out.stdout).contains("\t200\t"),
@@ -174,17 +170,7 @@ async fn trigger_delivers_the_overridden_field(backend: Backend) {
         text(&out.stdout)
     );
     // An unknown type names the types there are.
-    let out = run(&[
-        "trigger",
-        "-c",
-        config.to_str().unwrap(),
-        "--url",
-        &app.base,
-        "--fixtures",
-        fixtures.to_str().unwrap(),
-        "stripe",
-        "invoice.nope",
-    ]);
+    let out = trigger(&config, &app.base, &["stripe", "invoice.nope"]);
     assert!(!out.status.success());
     assert!(
         text(&out.stderr).contains("invoice.paid"),
@@ -271,14 +257,7 @@ async fn replay_json_reports_each_answer_and_a_summary(backend: Backend) {
         text(&out.stderr)
     );
     // A refused request counts as an error and fails the command.
-    let wrong = dir.path().join("wrong.toml");
-    std::fs::write(
-        &wrong,
-        TestConfig::new()
-            .toml()
-            .replace(STRIPE_SECRET, "whsec_not_the_gateways_secret"),
-    )
-    .unwrap();
+    let wrong = crate::fixtures::wrong_secret_config(dir.path());
     let file = folder.join("invoice.paid.json");
     let out = run(&[
         "replay",
