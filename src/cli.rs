@@ -45,6 +45,9 @@ pub enum Command {
     Trigger(TriggerArgs),
     /// Receive deliveries locally: print them and check their signature.
     Listen(ListenArgs),
+    /// Which routes and targets fixtures would reach, and what each target
+    /// would receive; nothing is sent or stored.
+    RouteTest(RouteTestArgs),
     /// Print a shell completion script on stdout.
     Completions(CompletionsArgs),
     /// Print the man page (roff) on stdout: `hookgate man > hookgate.1`.
@@ -103,6 +106,21 @@ pub struct TriggerArgs {
     pub print_curl: bool,
     #[command(flatten)]
     pub output: JsonArg,
+}
+
+#[derive(Debug, Args)]
+pub struct RouteTestArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// The source whose routes decide.
+    #[arg(long)]
+    pub source: String,
+    /// One JSON object per fixture (NDJSON) instead of text blocks.
+    #[arg(long)]
+    pub json: bool,
+    /// Fixture files, or folders of them (`fixtures/stripe`).
+    #[arg(required = true, value_name = "FILE|DIR")]
+    pub paths: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -261,6 +279,14 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Man => docs::man().map_err(|e| CliError::Failed(format!("man page: {e}"))),
+        Command::RouteTest(args) => {
+            let wiring = build(&args.config)?;
+            match crate::route_test::run(&wiring, &args.source, &args.paths, args.json).await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(CliError::Failed("some fixtures could not be tested".into())),
+                Err(e) => Err(CliError::Failed(e)),
+            }
+        }
         Command::Migrate(arg) => {
             let wiring = build(&arg)?;
             let store = crate::store::Store::connect(&wiring.config.database)

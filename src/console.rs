@@ -33,6 +33,7 @@ pub const ASSETS: &[(&str, &str, &str)] = &[
     ("events.js", JS, include_str!("console/events.js")),
     ("event.js", JS, include_str!("console/event.js")),
     ("overview.js", JS, include_str!("console/overview.js")),
+    ("routes.js", JS, include_str!("console/routes.js")),
 ];
 
 /// What the page may load: only its own scripts and style, and calls to its

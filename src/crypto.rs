@@ -12,6 +12,8 @@ pub enum Digest {
     Sha1,
     Sha256,
     Sha512,
+    /// Only where a sender still signs with it (Patreon).
+    Md5,
 }
 
 /// The HMAC of the concatenated `parts`, with any digest.
@@ -20,6 +22,7 @@ pub fn mac(digest: Digest, key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
         Digest::Sha1 => hmac_sha1(key, parts).to_vec(),
         Digest::Sha256 => hmac_sha256(key, parts).to_vec(),
         Digest::Sha512 => run::<Hmac<sha2::Sha512>>(key, parts).to_vec(),
+        Digest::Md5 => run::<Hmac<md5::Md5>>(key, parts).to_vec(),
     }
 }
 
@@ -67,6 +70,11 @@ mod tests {
         assert_eq!(
             hex::encode(mac(Digest::Sha1, b"Jefe", data)),
             "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"
+        );
+        // RFC 2202's test case 2 for HMAC-MD5.
+        assert_eq!(
+            hex::encode(mac(Digest::Md5, b"Jefe", data)),
+            "750c783e6ab0b503eaa86e310a5db738"
         );
     }
 

@@ -19,7 +19,7 @@ pub mod fixtures;
 pub mod send;
 pub mod trigger;
 
-pub use fixtures::fixture_files;
+pub use fixtures::{fixture_files, fixture_headers};
 
 #[derive(Debug, Clone)]
 pub struct Options {

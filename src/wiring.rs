@@ -73,7 +73,7 @@ impl Wiring {
         // failed to build is one error, not one more per route naming it.
         let routes = Routes::build(
             &config.routes,
-            |s| source_names.contains(s),
+            |s| provider_of(&config, &sources, s),
             |t| names.contains(t),
         )
         .map_err(|e| errors.push(e));
@@ -103,6 +103,21 @@ impl fmt::Debug for Wiring {
             .field("routes", &self.routes)
             .finish_non_exhaustive()
     }
+}
+
+/// The provider of the source named `name` for the routing table: the built
+/// source's, else (its building failed, which is reported on its own) the
+/// provider it names, so its routes are still checked.
+fn provider_of(
+    config: &Config,
+    built: &HashMap<String, Source>,
+    name: &str,
+) -> Option<&'static str> {
+    if let Some(source) = built.get(name) {
+        return Some(source.provider.name());
+    }
+    let declared = config.sources.iter().find(|s| s.name == name)?;
+    crate::providers::provider_names().find(|p| *p == declared.provider)
 }
 
 fn source(config: &SourceConfig, key: &str) -> Result<Source, ConfigError> {

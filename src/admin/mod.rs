@@ -13,7 +13,7 @@
 //! come from one vocabulary ([`status`]).
 //!
 //! Rooms: one module per resource ([`events`], [`conflicts`],
-//! [`deliveries`], [`config`]), what calls take in [`params`], and the
+//! [`deliveries`], [`config`], [`routes`]), what calls take in [`params`], and the
 //! document's shared parts in [`openapi`].
 
 use std::sync::Arc;
@@ -37,6 +37,7 @@ pub mod deliveries;
 pub mod events;
 pub mod openapi;
 pub mod params;
+pub mod routes;
 pub mod status;
 
 /// The OpenAPI document and the router it describes, built from one list.
@@ -54,6 +55,8 @@ pub fn api() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(config::sources))
         .routes(routes!(config::targets))
         .routes(routes!(config::stats))
+        .routes(routes!(routes::list))
+        .routes(routes!(routes::test))
         .split_for_parts();
     // After the routes are in: a modifier on `ApiDoc` would see no paths.
     utoipa::Modify::modify(&openapi::ErrorResponses, &mut doc);

@@ -15,6 +15,7 @@ function attemptLine(a) {
       h('span', { class: 'muted' }, a.duration_ms + ' ms'),
       h('span', { class: 'muted' }, 'attempt ' + a.attempt)),
     a.error ? h('div', { class: 'error' }, a.error) : null,
+    a.transformed_by ? h('div', { class: 'muted' }, 'sent the output of the transform of ' + a.transformed_by) : null,
     a.response_excerpt ? h('pre', { class: 'excerpt' }, a.response_excerpt) : null);
 }
 
@@ -34,6 +35,9 @@ function deliveryCard(d, reload) {
       d.next_attempt_at ? h('span', { class: 'muted' }, 'next ' + when(d.next_attempt_at)) : null,
       h('span', { class: 'muted mono' }, d.delivery_id),
       retry),
+    d.transformed_by ? h('p', { class: 'muted transformed' }, 'Body transformed by ', h('span', { class: 'mono' }, d.transformed_by)) : null,
+    d.ordering_key !== null && d.ordering_key !== undefined
+      ? h('p', { class: 'muted' }, 'Ordering key ', h('span', { class: 'mono' }, d.ordering_key)) : null,
     attempts.length ? h('ol', { class: 'timeline' }, attempts.map(attemptLine)) : h('p', { class: 'muted' }, 'No attempt yet.'));
 }
 
@@ -100,6 +104,9 @@ export async function eventView(id) {
       ['Body SHA-256', e.body_sha256, { class: 'mono' }],
     ]),
     replayPanel(e, reload),
+    (e.route_errors || []).length ? h('div', { class: 'panel', id: 'route-errors' },
+      h('h2', {}, 'Route expression errors'),
+      h('ul', {}, e.route_errors.map((r) => h('li', {}, h('span', { class: 'mono' }, r.route), ' ', r.key + ': ', h('span', { class: 'error' }, r.error))))) : null,
     h('h2', {}, 'Deliveries'),
     e.deliveries.length ? h('div', { id: 'deliveries' }, e.deliveries.map((d) => deliveryCard(d, reload)))
       : h('p', { class: 'muted' }, 'No target is routed for this event.'),

@@ -1,6 +1,6 @@
 // hookgate console: a small client of the admin API. This file signs in and
 // out, routes the URL's hash to a view and starts the page; the views live
-// in events.js, event.js and overview.js, the API client in api.js, and
+// in events.js, event.js, overview.js and routes.js, the API client in api.js, and
 // every element is built by render.js, as text only.
 
 import { api, forgetToken, hasToken, onRefused, setToken } from './api.js';
@@ -9,6 +9,7 @@ import { config, navigation, onReroute, stopPolling } from './view.js';
 import { eventsView, wireEvents } from './events.js';
 import { eventView } from './event.js';
 import { conflictsView, conflictView, sourcesView, targetsView } from './overview.js';
+import { routesView } from './routes.js';
 
 // ---- sign-in ------------------------------------------------------------
 
@@ -71,6 +72,7 @@ function route() {
     case 'event': show('event'); return eventView(decodeURIComponent(id || ''));
     case 'targets': show('targets'); return targetsView();
     case 'sources': show('sources'); return sourcesView();
+    case 'routes': show('routes'); return routesView();
     case 'conflicts': show('conflicts'); return conflictsView();
     case 'conflict': show('conflict'); return conflictView(decodeURIComponent(id || ''));
     default: show('events'); return eventsView(params);

@@ -9,7 +9,8 @@ use std::ops::Range;
 use serde::de::IgnoredAny;
 use serde_json::Value;
 
-use super::Verified;
+use super::kit::body_sha256;
+use super::{json_str, Rejection, Verified};
 
 /// One element of a batch: where its bytes sit in the request body, and
 /// what verification read from it.
@@ -60,43 +61,90 @@ pub fn body_array(body: &[u8]) -> Option<Elements> {
 /// The elements of the array under `key` in a body that is one JSON object,
 /// with byte ranges into `body` (Microsoft Graph's `{"value": [...]}`).
 pub fn member_array(body: &[u8], key: &str) -> Option<Elements> {
-    // Check the whole body first, so the scan below walks valid JSON only.
+    path_array(body, &[key])
+}
+
+/// The elements of the array at `path` (member names from the top-level
+/// object down, Okta's `data`, `events`), with byte ranges into `body`.
+pub fn path_array(body: &[u8], path: &[&str]) -> Option<Elements> {
+    // Check the whole body first, so the scans below walk valid JSON only.
     serde_json::from_slice::<IgnoredAny>(body).ok()?;
-    let mut pos = skip_ws(body, 0);
-    if body.get(pos) != Some(&b'{') {
+    let mut at = 0..body.len();
+    for key in path {
+        let inner = member(&body[at.clone()], key)?;
+        at = at.start + inner.start..at.start + inner.end;
+    }
+    let (elements, end) = array_elements(&body[at.clone()])?;
+    (skip_ws(&body[at.clone()], end) == at.len()).then(|| {
+        elements
+            .into_iter()
+            .map(|(r, v)| (r.start + at.start..r.end + at.start, v))
+            .collect()
+    })
+}
+
+/// Where the value of the first member named `key` sits in `text`, one
+/// valid JSON object.
+fn member(text: &[u8], key: &str) -> Option<Range<usize>> {
+    let mut pos = skip_ws(text, 0);
+    if text.get(pos) != Some(&b'{') {
         return None;
     }
-    pos = skip_ws(body, pos + 1);
-    let mut found = None;
-    while body.get(pos) == Some(&b'"') {
-        let mut stream = serde_json::Deserializer::from_slice(&body[pos..]).into_iter::<String>();
+    pos = skip_ws(text, pos + 1);
+    while text.get(pos) == Some(&b'"') {
+        let mut stream = serde_json::Deserializer::from_slice(&text[pos..]).into_iter::<String>();
         let name = stream.next()?.ok()?;
-        pos = skip_ws(body, pos + stream.byte_offset());
-        if body.get(pos) != Some(&b':') {
+        pos = skip_ws(text, pos + stream.byte_offset());
+        if text.get(pos) != Some(&b':') {
             return None;
         }
-        pos = skip_ws(body, pos + 1);
-        let end = if name == key && found.is_none() {
-            let (elements, end) = array_elements(&body[pos..])?;
-            found = Some(
-                elements
-                    .into_iter()
-                    .map(|(r, v)| (r.start + pos..r.end + pos, v))
-                    .collect::<Vec<_>>(),
-            );
-            pos + end
-        } else {
-            let mut stream =
-                serde_json::Deserializer::from_slice(&body[pos..]).into_iter::<IgnoredAny>();
-            stream.next()?.ok()?;
-            pos + stream.byte_offset()
-        };
-        pos = skip_ws(body, end);
-        if body.get(pos) == Some(&b',') {
-            pos = skip_ws(body, pos + 1);
+        pos = skip_ws(text, pos + 1);
+        let mut stream =
+            serde_json::Deserializer::from_slice(&text[pos..]).into_iter::<IgnoredAny>();
+        stream.next()?.ok()?;
+        let end = pos + stream.byte_offset();
+        if name == key {
+            return Some(pos..end);
+        }
+        pos = skip_ws(text, end);
+        if text.get(pos) == Some(&b',') {
+            pos = skip_ws(text, pos + 1);
         }
     }
-    found
+    None
+}
+
+/// One [`Part`] per element: its ID at the JSON pointer `id` (required),
+/// or with `id` `None`, for senders whose elements carry none, the SHA-256
+/// of its bytes (a resend carries the same bytes); its type from
+/// `event_type`. `what` names an element in refusals (`event [2] has no
+/// id`). An empty batch is refused: it holds nothing to store.
+pub fn parts(
+    body: &[u8],
+    elements: Elements,
+    what: &str,
+    id: Option<&str>,
+    event_type: impl Fn(&Value) -> Option<String>,
+) -> Result<Vec<Part>, Rejection> {
+    if elements.is_empty() {
+        return Err(Rejection::BadRequest(format!("the batch holds no {what}")));
+    }
+    let mut parts = Vec::with_capacity(elements.len());
+    for (i, (range, value)) in elements.into_iter().enumerate() {
+        let id = match id {
+            Some(pointer) => json_str(&value, pointer).ok_or_else(|| {
+                Rejection::BadRequest(format!("{what} [{i}] has no {}", &pointer[1..]))
+            })?,
+            None => body_sha256(&body[range.clone()]),
+        };
+        let event_type = event_type(&value)
+            .ok_or_else(|| Rejection::BadRequest(format!("{what} [{i}] has no type")))?;
+        parts.push(Part {
+            range,
+            verified: Verified::new(id, event_type)?,
+        });
+    }
+    Ok(parts)
 }
 
 fn skip_ws(text: &[u8], mut pos: usize) -> usize {
@@ -140,5 +188,15 @@ mod tests {
         assert!(member_array(br#"{"values": []}"#, "value").is_none());
         assert!(member_array(br#"{"value": []"#, "value").is_none());
         assert!(member_array(br#"[{"value": []}]"#, "value").is_none());
+    }
+
+    #[test]
+    fn finds_a_nested_array() {
+        let body = br#"{"eventId":"e","data" : {"x":1, "events": [ {"uuid":"a"} ,{"uuid":"b"}]}}"#;
+        let parts = path_array(body, &["data", "events"]).unwrap();
+        assert_eq!(&body[parts[1].0.clone()], br#"{"uuid":"b"}"#);
+        assert!(path_array(body, &["data", "nope"]).is_none());
+        assert!(path_array(body, &["eventId"]).is_none(), "not an array");
+        assert!(path_array(br#"{"data": [1]}"#, &["data", "events"]).is_none());
     }
 }

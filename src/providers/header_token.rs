@@ -4,9 +4,8 @@
 //! ID and type come from `event_id_pointer` and `event_type_pointer` (see
 //! [`Pointers`]).
 
-use super::kit::Pointers;
-use super::{bad_signature, signature_header, Inbound, Keys, Rejection, Scheme, Verdict};
-use crate::crypto::ct_eq;
+use super::kit::{token_matches, Pointers};
+use super::{Inbound, Keys, Rejection, Scheme, Verdict};
 
 #[derive(Debug)]
 pub struct HeaderToken {
@@ -23,10 +22,7 @@ impl Scheme for HeaderToken {
         req: &Inbound<'_>,
         _: i64,
     ) -> Result<Verdict, Rejection> {
-        let token = signature_header(req.headers, &self.header)?;
-        if !keys.iter().any(|key| ct_eq(token.as_bytes(), key)) {
-            return Err(bad_signature());
-        }
+        token_matches(keys, req.headers, &self.header)?;
         Ok(Verdict::Event(self.pointers.read(req.body)?))
     }
 

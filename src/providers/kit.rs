@@ -6,7 +6,8 @@
 //! whether a development signing key is there.
 
 use axum::http::HeaderMap;
-use base64::{engine::general_purpose::STANDARD as B64, Engine};
+use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
+use base64::Engine;
 use sha2::Digest as _;
 
 use super::{
@@ -21,6 +22,8 @@ use crate::crypto::{ct_eq, mac, Digest};
 pub enum Encoding {
     Hex,
     Base64,
+    /// URL-safe base64 without padding (Sanity); padding is accepted.
+    Base64Url,
 }
 
 impl Encoding {
@@ -28,17 +31,29 @@ impl Encoding {
         match self {
             Encoding::Hex => hex::encode(bytes),
             Encoding::Base64 => B64.encode(bytes),
+            Encoding::Base64Url => B64URL.encode(bytes),
         }
     }
     pub fn decode(self, text: &str) -> Option<Vec<u8>> {
         match self {
             Encoding::Hex => hex::decode(text).ok(),
             Encoding::Base64 => B64.decode(text).ok(),
+            Encoding::Base64Url => B64URL.decode(text.trim_end_matches('=')).ok(),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Encoding::Hex => "hex",
+            Encoding::Base64 => "base64",
+            Encoding::Base64Url => "base64url",
         }
     }
 }
 
-/// A header carrying one signature: `{prefix}{encoded MAC}`.
+/// A header carrying a signature: `{prefix}{encoded MAC}`, or (made with
+/// [`SignatureHeader::listed`]) a `,`-separated list of `{key}={encoded MAC}`
+/// items of which any may match (PagerDuty, CircleCI: `v1=..,v1=..`).
 #[derive(Debug, Clone, Copy)]
 pub struct SignatureHeader {
     /// Lower case, as the header map is searched.
@@ -47,6 +62,8 @@ pub struct SignatureHeader {
     shown: &'static str,
     pub prefix: &'static str,
     pub encoding: Encoding,
+    /// For a list: the key of the items that hold signatures.
+    item: Option<&'static str>,
 }
 
 impl SignatureHeader {
@@ -56,6 +73,19 @@ impl SignatureHeader {
             shown: name,
             prefix,
             encoding,
+            item: None,
+        }
+    }
+
+    /// A list `{key}=<sig>,{key}=<sig>`; items under other keys (other
+    /// signature versions) are ignored, so a request cannot fall back to one.
+    pub const fn listed(name: &'static str, key: &'static str, encoding: Encoding) -> Self {
+        SignatureHeader {
+            name,
+            shown: name,
+            prefix: "",
+            encoding,
+            item: Some(key),
         }
     }
 
@@ -66,24 +96,43 @@ impl SignatureHeader {
 
     /// The decoded signature; 401 when it is missing or not in this form.
     pub fn read(&self, headers: &HeaderMap) -> Result<Vec<u8>, Rejection> {
+        let mut all = self.read_all(headers)?;
+        Ok(all.swap_remove(0))
+    }
+
+    /// Every decoded signature the header holds (one unless it is a list);
+    /// 401 when there is none in this form.
+    pub fn read_all(&self, headers: &HeaderMap) -> Result<Vec<Vec<u8>>, Rejection> {
         let raw = signature_header(headers, self.name)?;
-        raw.strip_prefix(self.prefix)
-            .and_then(|s| self.encoding.decode(s.trim()))
-            .ok_or_else(|| {
-                Rejection::Unauthorized(format!(
-                    "{} is not {}<{}>",
-                    self.shown,
-                    self.prefix,
-                    match self.encoding {
-                        Encoding::Hex => "hex",
-                        Encoding::Base64 => "base64",
-                    }
-                ))
-            })
+        let found: Vec<Vec<u8>> = match self.item {
+            None => raw
+                .strip_prefix(self.prefix)
+                .and_then(|s| self.encoding.decode(s.trim()))
+                .into_iter()
+                .collect(),
+            Some(key) => pairs(raw, ',')
+                .filter(|(k, _)| *k == key)
+                .filter_map(|(_, v)| self.encoding.decode(v))
+                .collect(),
+        };
+        if found.is_empty() {
+            let form = match self.item {
+                None => format!("{}<{}>", self.prefix, self.encoding.name()),
+                Some(key) => format!("a list of {key}=<{}>", self.encoding.name()),
+            };
+            return Err(Rejection::Unauthorized(format!(
+                "{} is not {form}",
+                self.shown
+            )));
+        }
+        Ok(found)
     }
 
     pub fn value(&self, mac: &[u8]) -> String {
-        format!("{}{}", self.prefix, self.encoding.encode(mac))
+        match self.item {
+            None => format!("{}{}", self.prefix, self.encoding.encode(mac)),
+            Some(key) => format!("{key}={}", self.encoding.encode(mac)),
+        }
     }
 }
 
@@ -98,6 +147,17 @@ pub fn check(
         candidates.iter().any(|c| ct_eq(c, &expected))
     });
     if matched {
+        Ok(())
+    } else {
+        Err(bad_signature())
+    }
+}
+
+/// A header carrying a secret itself (a static token): it must equal one of
+/// the keys, compared in constant time; 401 when it is missing or does not.
+pub fn token_matches(keys: &Keys, headers: &HeaderMap, name: &str) -> Result<(), Rejection> {
+    let token = signature_header(headers, name)?;
+    if keys.iter().any(|key| ct_eq(token.as_bytes(), key)) {
         Ok(())
     } else {
         Err(bad_signature())
@@ -126,8 +186,8 @@ impl BodyHmac {
     }
 
     pub fn verify(&self, keys: &Keys, headers: &HeaderMap, body: &[u8]) -> Result<(), Rejection> {
-        let given = self.header.read(headers)?;
-        check(keys, &[given], |key| mac(self.digest, key, &[body]))
+        let given = self.header.read_all(headers)?;
+        check(keys, &given, |key| mac(self.digest, key, &[body]))
     }
 
     pub fn value(&self, key: &[u8], body: &[u8]) -> String {

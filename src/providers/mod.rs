@@ -33,45 +33,76 @@ use crate::config::{ConfigError, SourceConfig};
 use crate::ids::fresh_uuid;
 use crate::time::UnixMs;
 
+pub mod airtable;
 pub mod basic_auth;
 pub mod batch;
 pub mod bitbucket;
+pub mod box_com;
+pub mod buildkite;
+pub mod cal_com;
 pub mod calendly;
+pub mod circleci;
+pub mod clickup;
+pub mod contentful;
+pub mod customer_io;
 pub mod discord;
 pub mod docusign;
 pub mod dropbox;
+pub mod easypost;
 pub mod ed25519;
+pub mod fastspring;
 pub mod generic;
+pub mod ghost;
+pub mod gitea;
 pub mod github;
 pub mod gitlab;
 pub mod graph;
 pub mod header_token;
+pub mod heroku;
 pub mod hubspot;
+pub mod hygraph;
 pub mod intercom;
 pub mod jira;
+pub mod jws;
 pub mod kit;
+pub mod launchdarkly;
 pub mod lemon_squeezy;
 pub mod linear;
 pub mod mailgun;
+pub mod microsoft_teams;
+pub mod monday;
 pub mod mux;
+pub mod netlify;
+pub mod nylas;
+pub mod okta;
 pub mod paddle;
 pub mod pagerduty;
+pub mod patreon;
 pub mod paystack;
 pub mod razorpay;
+pub mod sanity;
+pub mod segment;
 pub mod sendgrid;
 pub mod sentry;
 pub mod shopify;
+pub mod signed_at;
 pub mod signed_body;
+pub mod signed_events;
 pub mod slack;
 pub mod sns;
 pub mod square;
 pub mod standard;
 pub mod stripe;
+pub mod tally;
+pub mod trello;
 pub mod twilio;
 pub mod twitch;
 pub mod typeform;
 pub mod vercel;
+pub mod webex;
+pub mod webflow;
 pub mod woocommerce;
+pub mod xero;
 pub mod zendesk;
 pub mod zoom;
 
@@ -118,8 +149,8 @@ pub trait Scheme: Send + Sync + std::fmt::Debug {
         None
     }
 
-    /// Whether the provider sends GET requests (handshakes); other providers
-    /// answer a GET with 405.
+    /// Whether the provider sends GET (or HEAD) requests (handshakes); other
+    /// providers answer them with 405.
     fn handles_get(&self) -> bool {
         false
     }
@@ -294,8 +325,11 @@ impl Provider {
         req: &Inbound<'_>,
         now: UnixMs,
     ) -> Result<Verdict, Rejection> {
+        // A HEAD is a GET without its answer's body (Trello checks a
+        // callback URL with one).
         let allowed = *req.method == Method::POST
-            || (*req.method == Method::GET && self.scheme.handles_get());
+            || ((*req.method == Method::GET || *req.method == Method::HEAD)
+                && self.scheme.handles_get());
         if !allowed {
             return Err(Rejection::MethodNotAllowed(format!(
                 "{} sends POST requests only, not {}",

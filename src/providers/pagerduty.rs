@@ -1,53 +1,24 @@
-//! PagerDuty (v3 webhooks): `X-PagerDuty-Signature: v1=<hex>[,v1=<hex>]`,
-//! the HMAC-SHA256 of the body; several signatures appear while a
-//! subscription's secret rotates, and any one may match. The event ID is the
-//! body's `event.id`, the type `event.event_type` (`incident.triggered`).
+//! PagerDuty (v3 webhooks), a [`SignedBody`] row: `X-PagerDuty-Signature:
+//! v1=<hex>[,v1=<hex>]`, the HMAC-SHA256 of the body; several signatures
+//! appear while a subscription's secret rotates, and any one may match. The
+//! event ID is the body's `event.id`, the type `event.event_type`
+//! (`incident.triggered`).
 
-use super::kit::{check, pairs};
-use super::{
-    json_body, required_json_str, signature_header, Inbound, Keys, Rejection, Scheme, Verdict,
-    Verified,
+use super::kit::{BodyHmac, Encoding, SignatureHeader};
+use super::signed_body::{Field, SignedBody};
+use crate::crypto::Digest;
+
+pub const SCHEME: SignedBody = SignedBody {
+    provider: "PagerDuty",
+    signature: BodyHmac {
+        header: SignatureHeader::listed("x-pagerduty-signature", "v1", Encoding::Hex)
+            .shown_as("X-PagerDuty-Signature"),
+        digest: Digest::Sha256,
+    },
+    id: Field::Pointer("/event/id"),
+    event_type: Field::Pointer("/event/event_type"),
+    sent_at: None,
 };
-use crate::crypto::{mac, Digest};
-
-#[derive(Debug)]
-pub struct Pagerduty;
-
-impl Scheme for Pagerduty {
-    fn verify(
-        &self,
-        keys: &Keys,
-        _: Option<u64>,
-        req: &Inbound<'_>,
-        _: i64,
-    ) -> Result<Verdict, Rejection> {
-        let raw = signature_header(req.headers, "x-pagerduty-signature")?;
-        let candidates: Vec<Vec<u8>> = pairs(raw, ',')
-            .filter(|(k, _)| *k == "v1")
-            .filter_map(|(_, v)| hex::decode(v).ok())
-            .collect();
-        check(keys, &candidates, |key| {
-            mac(Digest::Sha256, key, &[req.body])
-        })?;
-        let json = json_body(req.body, "PagerDuty")?;
-        Verified::new(
-            required_json_str(&json, "/event/id", "event.id")?,
-            required_json_str(&json, "/event/event_type", "event.event_type")?,
-        )
-        .map(Verdict::Event)
-    }
-
-    fn sign(&self, key: &[u8], body: &[u8], _: i64, _: &str) -> Vec<(String, String)> {
-        vec![(
-            "X-PagerDuty-Signature".into(),
-            format!("v1={}", hex::encode(mac(Digest::Sha256, key, &[body]))),
-        )]
-    }
-
-    fn body_id_pointer(&self) -> Option<&str> {
-        Some("/event/id")
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -157,7 +157,7 @@ pub const PROVIDERS: &[Registration] = &[
     Registration {
         name: "pagerduty",
         keys: &[],
-        build: |_, _| Ok(Arc::new(pagerduty::Pagerduty)),
+        build: |_, _| Ok(Arc::new(pagerduty::SCHEME)),
     },
     Registration {
         name: "zendesk",
@@ -238,6 +238,153 @@ pub const PROVIDERS: &[Registration] = &[
         name: "aws-sns",
         keys: sns::KEYS,
         build: |source, key| Ok(Arc::new(sns::Sns::from_config(source, key)?)),
+    },
+    // Providers III: developer tools and workplace apps
+    Registration {
+        name: "webex",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(webex::SCHEME)),
+    },
+    Registration {
+        name: "gitea",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(gitea::SCHEME)),
+    },
+    // Forgejo sends Gitea's headers (beside its own X-Forgejo-* copies).
+    Registration {
+        name: "forgejo",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(gitea::SCHEME)),
+    },
+    Registration {
+        name: "circleci",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(circleci::SCHEME)),
+    },
+    Registration {
+        name: "buildkite",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(buildkite::SCHEME)),
+    },
+    Registration {
+        name: "heroku",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(heroku::SCHEME)),
+    },
+    Registration {
+        name: "launchdarkly",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(launchdarkly::SCHEME)),
+    },
+    Registration {
+        name: "microsoft-teams",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(microsoft_teams::SCHEME)),
+    },
+    Registration {
+        name: "customer-io",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(customer_io::SCHEME)),
+    },
+    Registration {
+        name: "segment",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(segment::SCHEME)),
+    },
+    Registration {
+        name: "nylas",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(nylas::Nylas)),
+    },
+    Registration {
+        name: "xero",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(xero::SCHEME)),
+    },
+    Registration {
+        name: "airtable",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(airtable::SCHEME)),
+    },
+    Registration {
+        name: "webflow",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(webflow::SCHEME)),
+    },
+    Registration {
+        name: "clickup",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(clickup::SCHEME)),
+    },
+    Registration {
+        name: "cal-com",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(cal_com::SCHEME)),
+    },
+    Registration {
+        name: "ghost",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(ghost::SCHEME)),
+    },
+    Registration {
+        name: "sanity",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(sanity::SCHEME)),
+    },
+    Registration {
+        name: "tally",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(tally::SCHEME)),
+    },
+    Registration {
+        name: "fastspring",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(fastspring::SCHEME)),
+    },
+    Registration {
+        name: "easypost",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(easypost::SCHEME)),
+    },
+    Registration {
+        name: "patreon",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(patreon::SCHEME)),
+    },
+    Registration {
+        name: "okta",
+        keys: &["token_header"],
+        build: |source, key| Ok(Arc::new(okta::Okta::from_config(source, key)?)),
+    },
+    Registration {
+        name: "box",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(box_com::BoxCom)),
+    },
+    Registration {
+        name: "trello",
+        keys: &["public_url"],
+        build: |source, key| Ok(Arc::new(trello::Trello::from_config(source, key)?)),
+    },
+    Registration {
+        name: "hygraph",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(hygraph::Hygraph)),
+    },
+    Registration {
+        name: "netlify",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(netlify::Netlify)),
+    },
+    Registration {
+        name: "monday",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(monday::Monday)),
+    },
+    Registration {
+        name: "contentful",
+        keys: &["public_url"],
+        build: |source, key| Ok(Arc::new(contentful::Contentful::from_config(source, key)?)),
     },
 ];
 

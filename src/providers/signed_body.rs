@@ -1,9 +1,12 @@
 //! The commonest provider of all, as a table row: one header holds the HMAC
-//! of the raw body (hex or base64, maybe behind a prefix), and the event ID
-//! and type come from headers, JSON pointers or the body's hash. Intercom,
-//! Typeform, Vercel, Lemon Squeezy, Paystack, Bitbucket, Jira, Razorpay,
-//! Sentry and WooCommerce differ only in those names, so each of their
-//! files is a [`SignedBody`] constant and its published vector.
+//! of the raw body (hex or base64, maybe behind a prefix, or a `v1=` list),
+//! and the event ID and type come from headers, JSON pointers or the body's
+//! hash. Intercom, Typeform, Vercel, Lemon Squeezy, Paystack, Bitbucket,
+//! Jira, Razorpay, Sentry, WooCommerce, PagerDuty, Webex, Gitea, CircleCI,
+//! Heroku, LaunchDarkly, ClickUp, Cal.com, Tally, Segment, EasyPost and
+//! Patreon differ only in those names, so each of their files is a
+//! [`SignedBody`] constant and its vector (Airtable and Microsoft Teams one
+//! keyed with a base64 secret, [`Base64Keyed`]).
 
 use std::cell::OnceCell;
 
@@ -48,7 +51,15 @@ pub struct Json<'a> {
     value: OnceCell<serde_json::Value>,
 }
 
-impl Json<'_> {
+impl<'a> Json<'a> {
+    pub fn new(body: &'a [u8], provider: &'static str) -> Json<'a> {
+        Json {
+            body,
+            provider,
+            value: OnceCell::new(),
+        }
+    }
+
     pub fn get(&self) -> Result<&serde_json::Value, Rejection> {
         if let Some(v) = self.value.get() {
             return Ok(v);
@@ -59,7 +70,15 @@ impl Json<'_> {
 }
 
 impl Field {
-    fn read(&self, req: &Inbound<'_>, json: &Json<'_>) -> Result<String, Rejection> {
+    /// The JSON pointer of a field read from the body.
+    pub fn pointer(&self) -> Option<&'static str> {
+        match *self {
+            Field::Pointer(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn read(&self, req: &Inbound<'_>, json: &Json<'_>) -> Result<String, Rejection> {
         match *self {
             Field::Header(name) => {
                 required_header(req.headers, &name.to_ascii_lowercase()).map(str::to_string)
@@ -72,6 +91,22 @@ impl Field {
     }
 }
 
+/// The event a verified request carries, its ID and type read as `id` and
+/// `event_type` say; the body must be the JSON object `provider` sends even
+/// when neither is read from it.
+pub fn read_event(
+    req: &Inbound<'_>,
+    provider: &'static str,
+    id: Field,
+    event_type: Field,
+) -> Result<Verdict, Rejection> {
+    let json = Json::new(req.body, provider);
+    let id = id.read(req, &json)?;
+    let event_type = event_type.read(req, &json)?;
+    json.get()?;
+    Verified::new(id, event_type).map(Verdict::Event)
+}
+
 impl Scheme for SignedBody {
     fn verify(
         &self,
@@ -81,17 +116,7 @@ impl Scheme for SignedBody {
         _: i64,
     ) -> Result<Verdict, Rejection> {
         self.signature.verify(keys, req.headers, req.body)?;
-        let json = Json {
-            body: req.body,
-            provider: self.provider,
-            value: OnceCell::new(),
-        };
-        let id = self.id.read(req, &json)?;
-        let event_type = self.event_type.read(req, &json)?;
-        // The body must be the JSON the provider sends even when neither
-        // field is read from it.
-        json.get()?;
-        Verified::new(id, event_type).map(Verdict::Event)
+        read_event(req, self.provider, self.id, self.event_type)
     }
 
     fn sign(&self, key: &[u8], body: &[u8], now: i64, delivery_id: &str) -> Vec<(String, String)> {
@@ -106,9 +131,38 @@ impl Scheme for SignedBody {
     }
 
     fn body_id_pointer(&self) -> Option<&str> {
-        match self.id {
-            Field::Pointer(p) => Some(p),
-            _ => None,
-        }
+        self.id.pointer()
+    }
+}
+
+/// A [`SignedBody`] whose key is the secret base64-decoded, as the sender
+/// shows it (Airtable's `macSecretBase64`, a Microsoft Teams security token).
+#[derive(Debug, Clone, Copy)]
+pub struct Base64Keyed(pub SignedBody);
+
+impl Scheme for Base64Keyed {
+    fn verify(
+        &self,
+        keys: &Keys,
+        tolerance: Option<u64>,
+        req: &Inbound<'_>,
+        now: i64,
+    ) -> Result<Verdict, Rejection> {
+        self.0.verify(keys, tolerance, req, now)
+    }
+
+    fn sign(&self, key: &[u8], body: &[u8], now: i64, delivery_id: &str) -> Vec<(String, String)> {
+        self.0.sign(key, body, now, delivery_id)
+    }
+
+    fn decode_secret(&self, raw: &str) -> Result<Vec<u8>, String> {
+        use base64::{engine::general_purpose::STANDARD, Engine};
+        STANDARD
+            .decode(raw.trim())
+            .map_err(|_| format!("{} shows this secret in base64: it is not", self.0.provider))
+    }
+
+    fn body_id_pointer(&self) -> Option<&str> {
+        self.0.body_id_pointer()
     }
 }

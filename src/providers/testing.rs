@@ -194,6 +194,26 @@ impl Case {
         }
     }
 
+    /// The elements of a request that must verify to a batch, with the
+    /// (event ID, type) each one read.
+    pub fn batch(&self, now: i64) -> (Vec<super::batch::Part>, Vec<(String, String)>) {
+        match self.verify(None, now) {
+            Ok(super::Verdict::Batch(parts)) => {
+                let read = parts
+                    .iter()
+                    .map(|p| {
+                        (
+                            p.verified.provider_event_id().to_string(),
+                            p.verified.event_type().to_string(),
+                        )
+                    })
+                    .collect();
+                (parts, read)
+            }
+            other => panic!("expected a batch, got {other:?}"),
+        }
+    }
+
     /// A tampered body (one byte changed) and a wrong secret are both 401.
     pub fn assert_tamper_and_wrong_secret_refused(&self, now: i64) {
         let mut tampered = self.clone();
@@ -232,6 +252,10 @@ impl Case {
     }
 }
 
+/// A secret rotated out before the vector's, in base64 (`rotated-out`) so
+/// it also serves providers that take their secrets in base64.
+const ROTATED_OUT: &str = "cm90YXRlZC1vdXQ=";
+
 /// A provider's vector: a request as the provider sent it (or as computed
 /// independently from its documented scheme) and what it must verify to.
 pub struct Vector<'a> {
@@ -250,7 +274,7 @@ impl Vector<'_> {
     /// Verifies with the secret second in rotation, refuses a tampered body
     /// and a wrong secret, and signs the body to the same signature and event.
     pub fn assert_verifies_and_signs(&self) {
-        let case = Case::new(self.provider, &["rotated-out", self.secret], "");
+        let case = Case::new(self.provider, &[ROTATED_OUT, self.secret], "");
         let mut headers = vec![self.signature];
         headers.extend_from_slice(self.headers);
         let given = case.raw(&headers, self.body.as_bytes());
@@ -269,5 +293,52 @@ impl Vector<'_> {
         let signed = case.signed(self.body.as_bytes(), 0, self.id, &extra);
         assert_eq!(signed.header(self.signature.0), Some(self.signature.1));
         assert_eq!(signed.event(0), expected);
+    }
+}
+
+/// A vector of a scheme that signs a timestamp: the request as the sender
+/// sent it at `at` (Unix seconds), with every header it carries.
+pub struct TimedVector<'a> {
+    pub provider: &'a str,
+    pub secret: &'a str,
+    pub body: &'a str,
+    pub headers: &'a [(&'a str, &'a str)],
+    pub id: &'a str,
+    pub event_type: &'a str,
+    pub at: i64,
+}
+
+impl TimedVector<'_> {
+    /// Verifies at `at` with the secret second in rotation, refuses a
+    /// tampered body, a wrong secret and (under `tolerance`, or the
+    /// provider's default) a request that has gone stale, and signs the body
+    /// at `at` to the same headers.
+    pub fn assert_verifies_expires_and_signs(&self, tolerance: Option<u64>) {
+        let case = Case::new(self.provider, &[ROTATED_OUT, self.secret], "");
+        let given = case.raw(self.headers, self.body.as_bytes());
+        let expected = (self.id.to_string(), self.event_type.to_string());
+        assert_eq!(given.event(self.at), expected);
+        given.assert_tamper_and_wrong_secret_refused(self.at);
+        let tol = tolerance
+            .or(case.provider.default_tolerance())
+            .expect("a tolerance to expire under");
+        let within = given.verify(tolerance, self.at + tol as i64);
+        assert!(within.is_ok(), "{within:?}");
+        given.assert_unauthorized(tolerance, self.at + tol as i64 + 1);
+
+        let case = Case::new(self.provider, &[self.secret], "");
+        let signed = case.signed(self.body.as_bytes(), self.at, self.id, &[]);
+        for (name, value) in self.headers {
+            if let Some(mine) = signed.header(name) {
+                assert_eq!(mine, *value, "{name}");
+            }
+        }
+        let mut complete = signed.clone();
+        for (name, value) in self.headers {
+            if signed.header(name).is_none() {
+                complete.headers.push((name.to_string(), value.to_string()));
+            }
+        }
+        assert_eq!(complete.event(self.at), expected);
     }
 }

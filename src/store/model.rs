@@ -21,7 +21,36 @@ pub struct NewEvent {
     pub headers: String,
     pub content_type: Option<String>,
     pub received_at: i64,
-    pub deliveries: Vec<(DeliveryId, String)>,
+    pub deliveries: Vec<NewDelivery>,
+    /// The errors its route expressions raised, as a JSON array.
+    pub route_errors: Option<String>,
+}
+
+/// Where an event goes: the targets with their ordering keys, and the
+/// errors its route expressions raised (a JSON array).
+#[derive(Debug, Clone, Default)]
+pub struct Routing {
+    pub targets: Vec<(String, Option<String>)>,
+    pub errors: Option<String>,
+}
+
+/// A new pending delivery of an event.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub id: DeliveryId,
+    pub target: String,
+    /// Deliveries to one target with equal keys go one at a time.
+    pub ordering_key: Option<String>,
+}
+
+impl NewDelivery {
+    pub fn new(target: String, ordering_key: Option<String>, at: i64) -> NewDelivery {
+        NewDelivery {
+            id: DeliveryId::generate(at),
+            target,
+            ordering_key,
+        }
+    }
 }
 
 impl NewEvent {
@@ -31,7 +60,7 @@ impl NewEvent {
         body: Bytes,
         headers: String,
         content_type: Option<String>,
-        targets: Vec<String>,
+        routing: Routing,
         received_at: i64,
     ) -> NewEvent {
         use sha2::Digest;
@@ -45,10 +74,12 @@ impl NewEvent {
             headers,
             content_type,
             received_at,
-            deliveries: targets
+            deliveries: routing
+                .targets
                 .into_iter()
-                .map(|t| (DeliveryId::generate(received_at), t))
+                .map(|(target, key)| NewDelivery::new(target, key, received_at))
                 .collect(),
+            route_errors: routing.errors,
         }
     }
 }
@@ -80,6 +111,8 @@ pub struct Claimed {
     pub provider_event_id: String,
     pub content_type: Option<String>,
     pub body: Vec<u8>,
+    /// The stored headers (a JSON array of pairs), for transforms.
+    pub headers: String,
 }
 
 /// A lease request: up to `limit` due deliveries of `target`.
@@ -137,6 +170,8 @@ pub struct AttemptRecord {
     pub response_excerpt: Option<String>,
     pub outcome: AttemptOutcome,
     pub finished_at: i64,
+    /// The route whose transform shaped the body sent, if any.
+    pub transformed_by: Option<String>,
 }
 
 /// Outbox depth of one target, for the `hookgate_outbox_*` gauges.
@@ -161,6 +196,8 @@ pub struct EventRow {
     pub content_type: Option<String>,
     pub received_at: i64,
     pub routed: i64,
+    /// The errors its route expressions raised at ingest (a JSON array).
+    pub route_errors: Option<String>,
 }
 
 /// A delivery as operators see it.
@@ -178,6 +215,7 @@ pub struct DeliveryRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub delivered_at: Option<i64>,
+    pub ordering_key: Option<String>,
 }
 
 /// One recorded HTTP attempt.
@@ -191,6 +229,7 @@ pub struct AttemptRow {
     pub error: Option<String>,
     pub response_excerpt: Option<String>,
     pub outcome: String,
+    pub transformed_by: Option<String>,
 }
 
 /// One line of the admin events list.

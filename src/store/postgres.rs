@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::{
     AttemptRecord, BulkChange, ClaimRequest, Claimed, DeliveryMatch, Error, IngestOutcome,
-    NewEvent, Result, RetryOutcome,
+    NewDelivery, NewEvent, Result, RetryOutcome,
 };
 use crate::config::DatabaseConfig;
 use crate::ids::{now_ms, DeliveryId};
@@ -109,7 +109,7 @@ impl PostgresStore {
              attempts = d.attempts + 1, updated_at = $3 FROM due WHERE d.id = due.id \
              RETURNING d.id, d.event_id, d.target, d.attempts) \
              SELECT l.id AS delivery_id, l.event_id, l.target, l.attempts AS attempt, e.source, \
-             e.event_type, e.provider_event_id, e.content_type, e.body \
+             e.event_type, e.provider_event_id, e.content_type, e.body, e.headers \
              FROM leased l JOIN events e ON e.id = l.event_id";
         in_tx(&self.reader, async |c| {
             let mut leased = Vec::with_capacity(requests.len());
@@ -144,7 +144,7 @@ impl PostgresStore {
     pub async fn add_deliveries(
         &self,
         event_id: &str,
-        deliveries: &[(DeliveryId, String)],
+        deliveries: &[NewDelivery],
         now: i64,
     ) -> Result<()> {
         in_tx(&self.reader, async |c| {

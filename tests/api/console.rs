@@ -120,6 +120,9 @@ fn hostile_event() -> String {
     .to_string()
 }
 
+/// The filter of the console test's transforming route.
+const ROUTE_FILTER: &str = ".body.data.object.amount_paid > 1000";
+
 async fn console_in_a_real_browser(backend: Backend) {
     let (Some(python), Some(chromium)) = (tools::python_with("playwright"), tools::chromium())
     else {
@@ -128,6 +131,7 @@ async fn console_in_a_real_browser(backend: Backend) {
     let billing = TestTarget::start().await;
     let flaky = TestTarget::scripted(vec![fail("upstream timeout")], 200).await;
     let ledger = TestTarget::scripted((0..3).map(|_| fail("ledger down")).collect(), 200).await;
+    let notifier = TestTarget::start().await;
     let extra = routes(&[
         Route::new("stripe", "billing")
             .url(&billing.url)
@@ -139,6 +143,12 @@ async fn console_in_a_real_browser(backend: Backend) {
         Route::new("github", "ledger")
             .url(&ledger.url)
             .max_attempts(1),
+        Route::new("stripe", "notifier")
+            .url(&notifier.url)
+            .types(&["invoice.*"])
+            .filter(ROUTE_FILTER)
+            .transform("{text: .event_type}")
+            .ordering_key(".body.data.object.id"),
     ]);
     let db = TestDb::new(&backend).await;
     let app = spawn_app_with(db, TestConfig::new().with(&extra), Roles::default()).await;
@@ -228,6 +238,7 @@ async fn console_in_a_real_browser(backend: Backend) {
         "github_events": 3,
         "conflict_pid": conflict_pid,
         "seeded": 500,
+        "route_filter": ROUTE_FILTER,
     });
     let started = Instant::now();
     let run = tokio::process::Command::new(&python)
@@ -253,6 +264,7 @@ async fn console_in_a_real_browser(backend: Backend) {
     assert_eq!(flaky.count(), 2, "the failed attempt and the retry");
     assert_eq!(ledger.count(), 6, "three failures, three bulk retries");
     assert!(billing.count() >= 3, "the invoices and the hostile event");
+    assert!(notifier.count() >= 2, "the invoices, transformed");
     app.shutdown().await;
 }
 

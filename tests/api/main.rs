@@ -24,4 +24,6 @@ mod postgres;
 mod process;
 mod properties;
 mod providers;
+mod routes;
 mod sns;
+mod workplace;

@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{
     AttemptRecord, BulkChange, ClaimRequest, Claimed, DeliveryMatch, Error, IngestOutcome,
-    NewEvent, Result, RetryOutcome,
+    NewDelivery, NewEvent, Result, RetryOutcome,
 };
 use crate::config::DatabaseConfig;
 use crate::ids::{now_ms, DeliveryId};
@@ -220,7 +220,7 @@ impl SqliteStore {
     pub async fn add_deliveries(
         &self,
         event_id: &str,
-        deliveries: &[(DeliveryId, String)],
+        deliveries: &[NewDelivery],
         now: i64,
     ) -> Result<()> {
         self.write(|r| Job::AddDeliveries(event_id.to_string(), deliveries.to_vec(), now, r))

@@ -32,8 +32,8 @@ use super::health::Health;
 use super::ops;
 use crate::ids::DeliveryId;
 use crate::store::{
-    AttemptRecord, BulkChange, Claimed, DeliveryMatch, Error, IngestOutcome, NewEvent, Result,
-    RetryOutcome,
+    AttemptRecord, BulkChange, Claimed, DeliveryMatch, Error, IngestOutcome, NewDelivery, NewEvent,
+    Result, RetryOutcome,
 };
 
 /// Most jobs committed in one transaction.
@@ -50,7 +50,7 @@ pub enum Job {
     Claim(Vec<ClaimJob>, Reply<Vec<Vec<Claimed>>>),
     Record(Vec<AttemptRecord>, Reply<Vec<bool>>),
     Release(String, Vec<DeliveryId>, Reply<u64>),
-    AddDeliveries(String, Vec<(DeliveryId, String)>, i64, Reply<()>),
+    AddDeliveries(String, Vec<NewDelivery>, i64, Reply<()>),
     RetryDelivery(String, i64, Reply<RetryOutcome>),
     Bulk(BulkChange, DeliveryMatch, i64, Reply<u64>),
     Prune(i64, i64, Reply<u64>),

@@ -90,6 +90,71 @@ pub const MORE_SOURCES: &[(&str, &str, &str, &str)] = &[
         "header-token-25",
         "token_header = \"X-Webhook-Token\"\nevent_id_pointer = \"/id\"",
     ),
+    // Providers III: developer tools and workplace apps.
+    ("webex", "webex", "webex-secret-26", ""),
+    ("gitea", "gitea", "gitea-secret-27", ""),
+    ("forgejo", "forgejo", "forgejo-secret-28", ""),
+    ("circleci", "circleci", "circleci-secret-29", ""),
+    (
+        "buildkite",
+        "buildkite",
+        "buildkite-token-30",
+        "tolerance_secs = 300",
+    ),
+    ("heroku", "heroku", "heroku-secret-31", ""),
+    ("launchdarkly", "launchdarkly", "ld-secret-32", ""),
+    (
+        "microsoft-teams",
+        "microsoft-teams",
+        "dGVhbXMtdG9rZW4tMzM=",
+        "",
+    ),
+    (
+        "customer-io",
+        "customer-io",
+        "cio-key-34",
+        "tolerance_secs = 300",
+    ),
+    ("segment", "segment", "segment-secret-35", ""),
+    ("nylas", "nylas", "nylas-secret-36", ""),
+    ("xero", "xero", "xero-key-37", ""),
+    ("airtable", "airtable", "YWlydGFibGUtbWFjLTM4", ""),
+    ("webflow", "webflow", "webflow-secret-39", ""),
+    ("clickup", "clickup", "clickup-secret-40", ""),
+    ("cal-com", "cal-com", "cal-secret-41", ""),
+    ("ghost", "ghost", "ghost-secret-42", "tolerance_secs = 300"),
+    (
+        "sanity",
+        "sanity",
+        "sanity-secret-43",
+        "tolerance_secs = 300",
+    ),
+    ("tally", "tally", "tally-secret-44", ""),
+    ("fastspring", "fastspring", "fastspring-secret-45", ""),
+    ("easypost", "easypost", "easypost-secret-46", ""),
+    ("patreon", "patreon", "patreon-secret-47", ""),
+    ("okta", "okta", "okta-hook-secret-48", ""),
+    ("box", "box", "box-primary-49", ""),
+    (
+        "trello",
+        "trello",
+        "trello-app-secret-52",
+        "public_url = \"https://hooks.example.com/ingest/trello\"",
+    ),
+    (
+        "hygraph",
+        "hygraph",
+        "hygraph-secret-53",
+        "tolerance_secs = 300",
+    ),
+    ("netlify", "netlify", "netlify-jws-secret-55", ""),
+    ("monday", "monday", "monday-signing-secret-57", ""),
+    (
+        "contentful",
+        "contentful",
+        "contentful-signing-secret-58",
+        "public_url = \"https://hooks.example.com/ingest/contentful\"",
+    ),
 ];
 
 fn more_sources_toml() -> String {
@@ -275,6 +340,10 @@ pub struct Route {
     pub signing_secret: Option<String>,
     /// The target's own `headers`.
     pub headers: Vec<(String, String)>,
+    /// jq expressions of the route.
+    pub filter: Option<String>,
+    pub transform: Option<String>,
+    pub ordering_key: Option<String>,
 }
 
 impl Route {
@@ -315,6 +384,24 @@ impl Route {
 
     pub fn signing_secret(mut self, secret: &str) -> Route {
         self.signing_secret = Some(secret.into());
+        self
+    }
+
+    /// The route's jq `filter`.
+    pub fn filter(mut self, jq: &str) -> Route {
+        self.filter = Some(jq.into());
+        self
+    }
+
+    /// The route's jq `transform`.
+    pub fn transform(mut self, jq: &str) -> Route {
+        self.transform = Some(jq.into());
+        self
+    }
+
+    /// The route's jq `ordering_key`.
+    pub fn ordering_key(mut self, jq: &str) -> Route {
+        self.ordering_key = Some(jq.into());
         self
     }
 
@@ -361,6 +448,15 @@ impl Route {
         if let Some(globs) = &self.event_types {
             let list: Vec<String> = globs.iter().map(|g| quoted(g)).collect();
             writeln!(out, "event_types = [{}]", list.join(", ")).unwrap();
+        }
+        for (key, jq) in [
+            ("filter", &self.filter),
+            ("transform", &self.transform),
+            ("ordering_key", &self.ordering_key),
+        ] {
+            if let Some(jq) = jq {
+                writeln!(out, "{key} = {}", quoted(jq)).unwrap();
+            }
         }
         out
     }
