@@ -115,8 +115,13 @@ secrets = ["x"]
 name = "ledger"
 url = "not a url"
 
+[[sources]]
+name = "shop"
+provider = "github"
+secrets = ["y"]
+
 [[routes]]
-source = "billing"
+source = "shop"
 target = "nowhere"
 "#;
 
@@ -131,7 +136,7 @@ fn check_config_lists_every_error_at_once_naming_entries() {
         "server.max_connections:",
         "sources[0].provider (source \"billing\"):",
         "targets[0].url (target \"ledger\"):",
-        "routes[0].target (route billing -> nowhere):",
+        "routes[0].target (route shop -> nowhere):",
     ] {
         assert!(stderr.contains(needle), "{needle} in {stderr}");
     }
