@@ -1,8 +1,14 @@
-//! The command line: `serve` (default), `check-config`, `migrate`, `replay`.
+//! The command line: `serve` (default), `check-config`, `migrate`,
+//! `replay`, `trigger`, `listen`, `completions` and `man`. The clap
+//! definitions and the dispatch live here; `check-config`'s report is in
+//! `check`, the generated completions and man page in `docs`.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+
+mod check;
+mod docs;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{process_env, resolve_path, Config, ConfigError};
@@ -29,16 +35,77 @@ pub enum Command {
     /// Migrate, then serve ingest, the admin API and the dispatcher.
     Serve(ServeArgs),
     /// Validate the configuration and print its sources, targets and routes.
-    CheckConfig(ConfigArg),
+    CheckConfig(CheckArgs),
     /// Apply database migrations and exit.
     Migrate(ConfigArg),
     /// Sign fixture payloads as the source's provider would and POST them.
     Replay(ReplayArgs),
+    /// Send one event of a type, built from a fixture with fresh IDs and
+    /// timestamps and the given overrides, signed as the source's provider.
+    Trigger(TriggerArgs),
     /// Receive deliveries locally: print them and check their signature.
     Listen(ListenArgs),
     /// Which routes and targets fixtures would reach, and what each target
     /// would receive; nothing is sent or stored.
     RouteTest(RouteTestArgs),
+    /// Print a shell completion script on stdout.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) on stdout: `hookgate man > hookgate.1`.
+    Man,
+}
+
+/// `--json`: one JSON object per line on stdout instead of text.
+#[derive(Debug, Args, Default, Clone, Copy)]
+pub struct JsonArg {
+    /// Print one JSON object per line (NDJSON) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    #[command(flatten)]
+    pub output: JsonArg,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct TriggerArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// The configured source to send to (its provider and first secret sign).
+    pub source: String,
+    /// The event type, as the gateway reads it (`invoice.paid`, `push`).
+    pub event_type: String,
+    /// Change the payload: PATH is a JSON pointer (`/data/object/amount`)
+    /// or a dotted path (`data.object.amount`); VALUE is JSON when it
+    /// parses, else a string. Repeatable.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub overrides: Vec<String>,
+    /// Where to POST, as for `replay`.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// The fixtures folder (one folder per provider, and expected.json).
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "HOOKGATE_FIXTURES",
+        default_value = "fixtures"
+    )]
+    pub fixtures: PathBuf,
+    /// Print the equivalent curl command instead of sending.
+    #[arg(long)]
+    pub print_curl: bool,
+    #[command(flatten)]
+    pub output: JsonArg,
 }
 
 #[derive(Debug, Args)]
@@ -61,8 +128,10 @@ pub struct ReplayArgs {
     #[command(flatten)]
     pub config: ConfigArg,
     /// The source (its provider and first secret sign the requests).
+    /// Default: the one configured source whose provider the fixture
+    /// folder is named after.
     #[arg(long)]
-    pub source: String,
+    pub source: Option<String>,
     /// Where to POST: a gateway address (http://127.0.0.1:8080) or a full
     /// ingest URL. Default: the configured listen address.
     #[arg(long)]
@@ -76,6 +145,11 @@ pub struct ReplayArgs {
     /// Print the equivalent curl commands instead of sending.
     #[arg(long)]
     pub print_curl: bool,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub concurrency: u32,
+    #[command(flatten)]
+    pub output: JsonArg,
     /// Fixture files, or folders of them (`fixtures/stripe`).
     #[arg(required = true, value_name = "FILE|DIR")]
     pub paths: Vec<PathBuf>,
@@ -96,6 +170,11 @@ pub struct ListenArgs {
     /// Share of requests answered 500 (0 to 1), to exercise retries.
     #[arg(long, default_value_t = 0.0)]
     pub fail_rate: f64,
+    /// One line per delivery instead of headers and the body.
+    #[arg(long, conflicts_with = "json")]
+    pub compact: bool,
+    #[command(flatten)]
+    pub output: JsonArg,
 }
 
 #[derive(Debug, Args, Default)]
@@ -123,6 +202,10 @@ pub enum CliError {
     /// Exit code 2: the configuration is wrong.
     #[error("configuration error: {0}")]
     Config(#[from] ConfigError),
+    /// Exit code 2: the configuration is wrong in several places, each
+    /// line naming its key.
+    #[error("configuration has {} error(s):\n  {}", .0.len(), .0.join("\n  "))]
+    Configs(Vec<String>),
     /// Exit code 1: anything else.
     #[error("{0}")]
     Failed(String),
@@ -140,7 +223,7 @@ impl From<StartupError> for CliError {
 impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
-            CliError::Config(_) => 2,
+            CliError::Config(_) | CliError::Configs(_) => 2,
             CliError::Failed(_) => 1,
         }
     }
@@ -162,7 +245,7 @@ fn build(arg: &ConfigArg) -> Result<Wiring, CliError> {
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command.unwrap_or(Command::Serve(cli.serve)) {
         Command::Serve(args) => serve(args).await,
-        Command::CheckConfig(arg) => check_config(&arg),
+        Command::CheckConfig(args) => check::run(&args),
         Command::Replay(args) => {
             let wiring = build(&args.config)?;
             let opts = crate::replay::Options {
@@ -171,17 +254,31 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 count: args.count,
                 unique: args.unique,
                 print_curl: args.print_curl,
+                concurrency: args.concurrency as usize,
+                json: args.output.json,
                 paths: args.paths,
             };
-            match crate::replay::run(&wiring, &opts).await {
-                Ok(true) => Ok(()),
-                Ok(false) => Err(CliError::Failed(
-                    "some requests were not answered 2xx".into(),
-                )),
-                Err(e) => Err(CliError::Failed(e)),
-            }
+            sent(crate::replay::run(&wiring, &opts).await)
+        }
+        Command::Trigger(args) => {
+            let wiring = build(&args.config)?;
+            let opts = crate::replay::trigger::Options {
+                source: args.source,
+                event_type: args.event_type,
+                overrides: args.overrides,
+                url: args.url,
+                fixtures: args.fixtures,
+                print_curl: args.print_curl,
+                json: args.output.json,
+            };
+            sent(crate::replay::trigger::run(&wiring, &opts).await)
         }
         Command::Listen(args) => listen(args).await,
+        Command::Completions(args) => {
+            docs::completions(args.shell);
+            Ok(())
+        }
+        Command::Man => docs::man().map_err(|e| CliError::Failed(format!("man page: {e}"))),
         Command::RouteTest(args) => {
             let wiring = build(&args.config)?;
             match crate::route_test::run(&wiring, &args.source, &args.paths, args.json).await {
@@ -202,6 +299,17 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             println!("migrations applied ({})", store.backend());
             Ok(())
         }
+    }
+}
+
+/// `replay`'s and `trigger`'s outcome: every request answered 2xx, or not.
+fn sent(outcome: Result<bool, String>) -> Result<(), CliError> {
+    match outcome {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(CliError::Failed(
+            "some requests were not answered 2xx".into(),
+        )),
+        Err(e) => Err(CliError::Failed(e)),
     }
 }
 
@@ -257,7 +365,7 @@ async fn listen(args: ListenArgs) -> Result<(), CliError> {
                         .host_str()
                         .is_some_and(|h| h == args.listen.ip().to_string() || h == "localhost");
                 let secret = t.signing_secret.as_ref().filter(|_| points_here)?;
-                println!(
+                eprintln!(
                     "checking signatures with the signing_secret of target {:?}",
                     t.name
                 );
@@ -272,72 +380,21 @@ async fn listen(args: ListenArgs) -> Result<(), CliError> {
         ),
         None => None,
     };
+    let style = if args.output.json {
+        crate::listen::Style::Json
+    } else if args.compact {
+        crate::listen::Style::Compact
+    } else {
+        crate::listen::Style::Full
+    };
     crate::listen::run(
         args.listen,
         crate::listen::Listener {
             key,
             fail_rate: args.fail_rate,
+            style,
         },
     )
     .await
     .map_err(|e| CliError::Failed(format!("listen on {}: {e}", args.listen)))
-}
-
-fn check_config(arg: &ConfigArg) -> Result<(), CliError> {
-    let wiring = build(arg)?;
-    let config = &wiring.config;
-    let backend = if config.database.url.starts_with("sqlite:") {
-        "sqlite"
-    } else {
-        "postgres"
-    };
-    println!("configuration is valid");
-    println!("listen: {}", config.server.listen);
-    println!("database: {backend}");
-    println!(
-        "admin API: {}",
-        if config.admin.token.is_some() {
-            "on"
-        } else {
-            "off (no admin.token)"
-        }
-    );
-    println!("sources:");
-    for s in &config.sources {
-        println!(
-            "  {} ({}, {} secret(s)) -> POST /ingest/{}",
-            s.name,
-            s.provider,
-            s.secrets.len(),
-            s.name
-        );
-    }
-    println!("targets:");
-    for t in &config.targets {
-        let signed = if t.signing_secret.is_some() {
-            ", signed"
-        } else {
-            ""
-        };
-        println!(
-            "  {} -> {} (max_attempts {}{signed})",
-            t.name,
-            crate::config::redact_url(&t.url),
-            t.max_attempts
-        );
-    }
-    println!("routes:");
-    for r in &config.routes {
-        let types = r
-            .event_types
-            .as_ref()
-            .map_or_else(|| "*".to_string(), |t| t.join(", "));
-        println!("  {} -> {} [{types}]", r.source, r.target);
-    }
-    for place in config.shipped_development_values() {
-        eprintln!(
-            "warning: {place} uses the development value shipped in hookgate.toml: anyone can sign with it; replace it"
-        );
-    }
-    Ok(())
 }

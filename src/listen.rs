@@ -1,7 +1,9 @@
 //! `hookgate listen`: a small receiver for development. It prints every
-//! delivery (the headers that matter and the pretty JSON body), checks the
-//! Standard Webhooks signature when it knows the secret, and answers 200, or
-//! 500 for a share of requests with `--fail-rate` to exercise retries.
+//! delivery (the headers that matter and the pretty JSON body in the
+//! sender's key order; `--compact`: one line; `--json`: one JSON object per
+//! line), checks the Standard Webhooks signature when it knows the secret,
+//! and answers 200, or 500 for a share of requests with `--fail-rate` to
+//! exercise retries.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,6 +19,18 @@ use crate::time::UnixMs;
 pub struct Listener {
     pub key: Option<Vec<u8>>,
     pub fail_rate: f64,
+    pub style: Style,
+}
+
+/// How each delivery is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// The headers that matter, then the pretty body.
+    Full,
+    /// One line per delivery.
+    Compact,
+    /// One JSON object per line, the body as JSON when it is JSON.
+    Json,
 }
 
 /// What the receiver concluded about one request's signature.
@@ -61,27 +75,59 @@ async fn receive(
 ) -> StatusCode {
     let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("-");
     let signature = check_signature(l.key.as_deref(), &headers, &body, UnixMs::now().as_secs());
-    let shown = match serde_json::from_slice::<serde_json::Value>(&body) {
-        Ok(v) => serde_json::to_string_pretty(&v).unwrap_or_default(),
-        Err(_) => String::from_utf8_lossy(&body).into_owned(),
-    };
+    // serde_json keeps the sender's key order (its preserve_order feature).
+    let parsed = serde_json::from_slice::<serde_json::Value>(&body).ok();
     let fail = l.fail_rate > 0.0 && rand::random::<f64>() < l.fail_rate;
     let status = if fail {
         StatusCode::INTERNAL_SERVER_ERROR
     } else {
         StatusCode::OK
     };
-    println!(
-        "── {} {} ── {} {} (attempt {})\n   webhook-id: {}\n   provider event: {}\n   signature: {signature}\n   answered: {}\n{shown}\n",
-        crate::time::format_ms(UnixMs::now().as_millis()),
-        uri.path(),
-        get("x-hookgate-source"),
-        get("x-hookgate-event-type"),
-        get("x-hookgate-attempt"),
-        get("webhook-id"),
-        get("x-hookgate-provider-event-id"),
-        status.as_u16(),
-    );
+    let time = crate::time::format_ms(UnixMs::now().as_millis());
+    match l.style {
+        Style::Full => {
+            let shown = match &parsed {
+                Some(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
+                None => String::from_utf8_lossy(&body).into_owned(),
+            };
+            println!(
+                "── {time} {} ── {} {} (attempt {})\n   webhook-id: {}\n   provider event: {}\n   signature: {signature}\n   answered: {}\n{shown}\n",
+                uri.path(),
+                get("x-hookgate-source"),
+                get("x-hookgate-event-type"),
+                get("x-hookgate-attempt"),
+                get("webhook-id"),
+                get("x-hookgate-provider-event-id"),
+                status.as_u16(),
+            )
+        }
+        Style::Compact => println!(
+            "{time} {} {} {} attempt={} id={} signature={} -> {} ({} bytes)",
+            uri.path(),
+            get("x-hookgate-source"),
+            get("x-hookgate-event-type"),
+            get("x-hookgate-attempt"),
+            get("webhook-id"),
+            signature.replace(' ', "_"),
+            status.as_u16(),
+            body.len(),
+        ),
+        Style::Json => println!(
+            "{}",
+            serde_json::json!({
+                "time": time,
+                "path": uri.path(),
+                "source": get("x-hookgate-source"),
+                "event_type": get("x-hookgate-event-type"),
+                "attempt": get("x-hookgate-attempt"),
+                "webhook_id": get("webhook-id"),
+                "provider_event_id": get("x-hookgate-provider-event-id"),
+                "signature": signature,
+                "status": status.as_u16(),
+                "body": parsed.unwrap_or_else(|| String::from_utf8_lossy(&body).into()),
+            })
+        ),
+    }
     status
 }
 
@@ -93,10 +139,12 @@ pub fn router(listener: Listener) -> Router {
 
 pub async fn run(addr: SocketAddr, listener: Listener) -> std::io::Result<()> {
     let tcp = tokio::net::TcpListener::bind(addr).await?;
-    println!(
-        "hookgate listen: receiving on http://{}/ (Ctrl-C to stop)",
-        tcp.local_addr()?
-    );
+    let url = format!("http://{}/", tcp.local_addr()?);
+    if listener.style == Style::Json {
+        println!("{}", serde_json::json!({"listening": url}));
+    } else {
+        println!("hookgate listen: receiving on {url} (Ctrl-C to stop)");
+    }
     axum::serve(tcp, router(listener))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

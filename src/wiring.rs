@@ -29,37 +29,64 @@ pub struct Wiring {
 }
 
 impl Wiring {
-    /// Builds every part; the first that cannot be built is returned as the
-    /// error, in the order of the file's tables.
+    /// Builds every part; the first that cannot be built is the error, in
+    /// the order of the file's tables.
     pub fn build(config: Config) -> Result<Wiring, ConfigError> {
+        Self::build_all(config).map_err(|mut errors| errors.remove(0))
+    }
+
+    /// Builds every part, collecting every part that cannot be built (never
+    /// an empty list), so `check-config` can name them all at once.
+    pub fn build_all(config: Config) -> Result<Wiring, Vec<ConfigError>> {
+        let mut errors = Vec::new();
         let trusted_proxies =
-            Cidrs::parse(&config.server.trusted_proxies, "server.trusted_proxies")?;
-        let mut names = HashSet::new();
+            Cidrs::parse(&config.server.trusted_proxies, "server.trusted_proxies")
+                .map_err(|e| errors.push(e))
+                .unwrap_or_default();
+        let mut source_names = HashSet::new();
         let mut sources = HashMap::new();
         for (i, s) in config.sources.iter().enumerate() {
             let key = format!("sources[{i}]");
-            check_unique_name(&mut names, &s.name, &key, "source")?;
-            sources.insert(s.name.clone(), source(s, &key)?);
+            if let Err(e) = check_unique_name(&mut source_names, &s.name, &key, "source") {
+                errors.push(e);
+            }
+            match source(s, &key) {
+                Ok(built) => {
+                    sources.insert(s.name.clone(), built);
+                }
+                Err(e) => errors.push(e),
+            }
         }
         let mut names = HashSet::new();
         let mut targets = Vec::new();
         for (i, t) in config.targets.iter().enumerate() {
             let key = format!("targets[{i}]");
-            check_unique_name(&mut names, &t.name, &key, "target")?;
-            targets.push(TargetSpec::from_config(t, &key)?);
+            if let Err(e) = check_unique_name(&mut names, &t.name, &key, "target") {
+                errors.push(e);
+            }
+            match TargetSpec::from_config(t, &key) {
+                Ok(spec) => targets.push(spec),
+                Err(e) => errors.push(e),
+            }
         }
+        // Routes are checked against the declared names, so a source that
+        // failed to build is one error, not one more per route naming it.
         let routes = Routes::build(
             &config.routes,
-            |s| sources.get(s).map(|s: &Source| s.provider.name()),
+            |s| provider_of(&config, &sources, s),
             |t| names.contains(t),
-        )?;
-        Ok(Wiring {
-            config: Arc::new(config),
-            sources,
-            targets,
-            routes,
-            trusted_proxies,
-        })
+        )
+        .map_err(|e| errors.push(e));
+        match routes {
+            Ok(routes) if errors.is_empty() => Ok(Wiring {
+                config: Arc::new(config),
+                sources,
+                targets,
+                routes,
+                trusted_proxies,
+            }),
+            _ => Err(errors),
+        }
     }
 }
 
@@ -76,6 +103,21 @@ impl fmt::Debug for Wiring {
             .field("routes", &self.routes)
             .finish_non_exhaustive()
     }
+}
+
+/// The provider of the source named `name` for the routing table: the built
+/// source's, else (its building failed, which is reported on its own) the
+/// provider it names, so its routes are still checked.
+fn provider_of(
+    config: &Config,
+    built: &HashMap<String, Source>,
+    name: &str,
+) -> Option<&'static str> {
+    if let Some(source) = built.get(name) {
+        return Some(source.provider.name());
+    }
+    let declared = config.sources.iter().find(|s| s.name == name)?;
+    crate::providers::provider_names().find(|p| *p == declared.provider)
 }
 
 fn source(config: &SourceConfig, key: &str) -> Result<Source, ConfigError> {

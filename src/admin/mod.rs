@@ -60,6 +60,7 @@ pub fn api() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .split_for_parts();
     // After the routes are in: a modifier on `ApiDoc` would see no paths.
     utoipa::Modify::modify(&openapi::ErrorResponses, &mut doc);
+    utoipa::Modify::modify(&openapi::PageItems, &mut doc);
     (router, doc)
 }
 

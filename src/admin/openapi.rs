@@ -1,5 +1,6 @@
 //! What the OpenAPI document says of every call: the error body, the
-//! answers any call can give, and the bearer-token scheme.
+//! answers any call can give, the bearer-token scheme, and list pages whose
+//! items refer to their component.
 
 use utoipa::openapi::RefOr;
 use utoipa::{OpenApi, ToSchema};
@@ -78,6 +79,38 @@ impl utoipa::Modify for ErrorResponses {
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// Makes each list page (`Page_EventItem`, ...) refer to its item's
+/// component instead of carrying a copy of it, so a generated client has
+/// one `EventItem` type (not `PageEventItemItemsItem`) for a list's items
+/// and for anything else that names it.
+pub(super) struct PageItems;
+
+impl utoipa::Modify for PageItems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{ArrayItems, Schema};
+        use utoipa::openapi::Ref;
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        let known: Vec<String> = components.schemas.keys().cloned().collect();
+        for (name, schema) in components.schemas.iter_mut() {
+            let Some(item) = name.strip_prefix("Page_") else {
+                continue;
+            };
+            if !known.iter().any(|k| k == item) {
+                continue;
+            }
+            let RefOr::T(Schema::Object(page)) = schema else {
+                continue;
+            };
+            if let Some(RefOr::T(Schema::Array(items))) = page.properties.get_mut("items") {
+                items.items =
+                    ArrayItems::RefOrSchema(Box::new(RefOr::Ref(Ref::from_schema_name(item))));
             }
         }
     }

@@ -8,16 +8,20 @@ use std::collections::HashSet;
 use super::{Config, ConfigError};
 
 impl Config {
-    /// The checks of `[server]`, `[database]`, `[admin]` and `[dispatcher]`;
-    /// the first problem found is returned. Sources, targets and routes are
-    /// checked by building them (the `wiring` module).
-    pub(super) fn check(&self) -> Result<(), ConfigError> {
+    /// The checks of `[server]`, `[database]`, `[admin]` and `[dispatcher]`,
+    /// every problem found (none: the values are usable). Sources, targets
+    /// and routes are checked by building them (the `wiring` module).
+    pub fn problems(&self) -> Vec<ConfigError> {
+        let mut problems = Vec::new();
         let server = &self.server;
-        server
-            .listen
-            .parse::<std::net::SocketAddr>()
-            .map_err(|e| ConfigError::new("server.listen", format!("not a socket address: {e}")))?;
+        if let Err(e) = server.listen.parse::<std::net::SocketAddr>() {
+            problems.push(ConfigError::new(
+                "server.listen",
+                format!("not a socket address: {e}"),
+            ));
+        }
         above_zero(
+            &mut problems,
             "server",
             [
                 ("max_body_bytes", server.max_body_bytes as u64),
@@ -26,56 +30,83 @@ impl Config {
                 ("idle_timeout_ms", server.idle_timeout_ms),
                 ("max_connections", server.max_connections as u64),
             ],
-        )?;
+        );
         let url = &self.database.url;
         if !(url.starts_with("sqlite:")
             || url.starts_with("postgres://")
             || url.starts_with("postgresql://"))
         {
-            return Err(ConfigError::new(
+            problems.push(ConfigError::new(
                 "database.url",
                 "must start with sqlite:, postgres:// or postgresql://",
             ));
         }
         above_zero(
+            &mut problems,
             "database",
             [("max_connections", u64::from(self.database.max_connections))],
-        )?;
+        );
         if self
             .admin
             .token
             .as_ref()
             .is_some_and(|t| t.expose().is_empty())
         {
-            return Err(ConfigError::new("admin.token", "must not be empty"));
+            problems.push(ConfigError::new("admin.token", "must not be empty"));
         }
         let d = &self.dispatcher;
         above_zero(
+            &mut problems,
             "dispatcher",
             [
                 ("retry_base_ms", d.retry_base_ms),
                 ("poll_interval_ms", d.poll_interval_ms),
                 ("batch_size", u64::from(d.batch_size)),
             ],
-        )?;
+        );
         if d.retry_max_ms < d.retry_base_ms {
-            return Err(ConfigError::new(
+            problems.push(ConfigError::new(
                 "dispatcher.retry_max_ms",
                 "must be at least dispatcher.retry_base_ms",
             ));
         }
-        Ok(())
+        problems
+    }
+
+    /// `key` followed by the name of the entry it points into, for messages
+    /// listing many problems: `sources[2].secrets (source "billing")`,
+    /// `routes[0].target (route stripe -> ledger)`. Other keys as they are.
+    pub fn name_entry(&self, key: &str) -> String {
+        let entry = key.split_once('[').and_then(|(table, rest)| {
+            let i: usize = rest.split_once(']')?.0.parse().ok()?;
+            match table {
+                "sources" => Some(format!("source {:?}", self.sources.get(i)?.name)),
+                "targets" => Some(format!("target {:?}", self.targets.get(i)?.name)),
+                "routes" => {
+                    let r = self.routes.get(i)?;
+                    Some(format!("route {} -> {}", r.source, r.target))
+                }
+                _ => None,
+            }
+        });
+        match entry {
+            Some(entry) => format!("{key} ({entry})"),
+            None => key.to_string(),
+        }
     }
 }
 
-/// The first of `section`'s `values` that is 0, named by its key.
-fn above_zero<const N: usize>(section: &str, values: [(&str, u64); N]) -> Result<(), ConfigError> {
-    match values.iter().find(|(_, value)| *value == 0) {
-        Some((key, _)) => Err(ConfigError::new(
+/// Adds a problem for each of `section`'s `values` that is 0, named by its key.
+fn above_zero<const N: usize>(
+    problems: &mut Vec<ConfigError>,
+    section: &str,
+    values: [(&str, u64); N],
+) {
+    for (key, _) in values.iter().filter(|(_, value)| *value == 0) {
+        problems.push(ConfigError::new(
             format!("{section}.{key}"),
             "must be above 0",
-        )),
-        None => Ok(()),
+        ));
     }
 }
 

@@ -19,13 +19,35 @@ pub fn resolve_path(explicit: Option<&Path>, env: Env<'_>) -> PathBuf {
 impl Config {
     /// Reads, substitutes, overrides from the environment and checks.
     pub fn load(path: &Path, env: Env<'_>) -> Result<Config, ConfigError> {
+        let config = Self::load_unchecked(path, env)?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// [`Config::load`] without the value checks, so `check-config` can
+    /// report every problem ([`Config::problems`]) at once.
+    pub fn load_unchecked(path: &Path, env: Env<'_>) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             ConfigError::new(path.display().to_string(), format!("cannot read: {e}"))
         })?;
-        Self::from_toml(&text, env)
+        Self::from_toml_unchecked(&text, env)
     }
 
     pub fn from_toml(text: &str, env: Env<'_>) -> Result<Config, ConfigError> {
+        let config = Self::from_toml_unchecked(text, env)?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// The first of [`Config::problems`].
+    fn check(&self) -> Result<(), ConfigError> {
+        match self.problems().into_iter().next() {
+            Some(first) => Err(first),
+            None => Ok(()),
+        }
+    }
+
+    fn from_toml_unchecked(text: &str, env: Env<'_>) -> Result<Config, ConfigError> {
         let mut tree: toml::Value = toml::from_str(text)
             .map_err(|e| ConfigError::new("(file)", format!("invalid TOML: {e}")))?;
         substitute(&mut tree, "", env)?;
@@ -52,7 +74,6 @@ impl Config {
                 source.secrets.extend(more);
             }
         }
-        config.check()?;
         Ok(config)
     }
 

@@ -3,8 +3,6 @@
 
 use std::time::{Duration, SystemTime};
 
-use rand::Rng;
-
 #[derive(Debug, Clone, Copy)]
 pub struct Schedule {
     pub base: Duration,
@@ -28,7 +26,7 @@ impl Schedule {
             return after.min(self.retry_after_max);
         }
         let ceiling = self.ceiling(attempt).as_millis() as u64;
-        Duration::from_millis(rand::thread_rng().gen_range(0..=ceiling))
+        Duration::from_millis(rand::random_range(0..=ceiling))
     }
 }
 

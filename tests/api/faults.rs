@@ -268,7 +268,7 @@ async fn crash_loop_loses_no_acknowledged_event(backend: Backend) {
             pace,
             stop.clone(),
         ));
-        let after = rng.gen_range(200..1200);
+        let after = rng.random_range(200..1200);
         kills.push(after);
         // The kill's moment is the point of this sleep, not a wait for a result.
         tokio::time::sleep(Duration::from_millis(after)).await;

@@ -288,7 +288,7 @@ async fn every_fixture_is_delivered_byte_identical(backend: Backend) {
 
 /// A config file for `hookgate replay` whose Stripe secret is not the
 /// gateway's.
-fn wrong_secret_config(dir: &Path) -> PathBuf {
+pub fn wrong_secret_config(dir: &Path) -> PathBuf {
     let wrong = dir.join("wrong.toml");
     std::fs::write(
         &wrong,

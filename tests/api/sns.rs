@@ -160,7 +160,7 @@ impl CertServer {
 
 /// An RSA key (2048 bits, as SNS uses) and an X.509 certificate for it.
 pub fn signing_identity(server: &CertServer) -> SigningIdentity {
-    let private = RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+    let private = RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
     let subject = RsaSubject(
         private
             .to_public_key()

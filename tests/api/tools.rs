@@ -1,6 +1,6 @@
-//! External tools some tests drive: a Python with Playwright and
-//! openapi-spec-validator (the venv `.ci/run` creates), and Debian's
-//! chromium. In CI (`CI` set) a missing tool fails the test; elsewhere the
+//! External tools some tests drive: a Python with Playwright,
+//! openapi-spec-validator and openapi-python-client (the venv `.ci/run`
+//! creates), Debian's chromium and systemd's `systemd-analyze`. In CI (`CI` set) a missing tool fails the test; elsewhere the
 //! test says why it is skipped.
 
 use std::path::{Path, PathBuf};
@@ -48,6 +48,16 @@ pub fn chromium() -> Option<PathBuf> {
             candidate.display()
         ))
     }
+}
+
+/// `systemd-analyze` (Debian's `systemd` package), from PATH.
+pub fn systemd_analyze() -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("systemd-analyze"))
+            .find(|p| p.is_file())
+    });
+    found.or_else(|| missing("no systemd-analyze on PATH (Debian package systemd)"))
 }
 
 /// A script under `tests/python/`.

@@ -75,7 +75,7 @@ fn published_message_signed_by_aws() {
 #[test]
 fn a_wrong_key_refuses_and_the_development_signer_round_trips() {
     use rsa::pkcs8::EncodePrivateKey;
-    let private = RsaPrivateKey::new(&mut rand::thread_rng(), 1024).unwrap();
+    let private = RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 1024).unwrap();
     let pem = private.to_pkcs8_pem(Default::default()).unwrap();
     let url = "https://sns.eu-west-1.amazonaws.com/dev.pem";
     let extra = format!(

@@ -48,6 +48,44 @@ pub struct SqliteStore {
     pub(crate) availability: super::availability::Availability,
 }
 
+/// Why the SQLite file of `url` could not be created, if it could not:
+/// the folder it goes in must exist or be creatable, and be writable. The
+/// check creates and removes a probe folder beside the nearest existing
+/// one, so it leaves nothing behind (`check-config` runs it).
+pub fn folder_problem(url: &str) -> Option<String> {
+    let options = match SqliteConnectOptions::from_str(url) {
+        Ok(o) => o,
+        Err(e) => return Some(e.to_string()),
+    };
+    let file = options.get_filename().to_path_buf();
+    let folder = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let existing = folder
+        .ancestors()
+        .find(|p| p.exists())
+        .unwrap_or(std::path::Path::new("."));
+    if !existing.is_dir() {
+        return Some(format!(
+            "cannot create folder {}: {} is not a folder",
+            folder.display(),
+            existing.display()
+        ));
+    }
+    let probe = existing.join(format!(".hookgate-probe-{}", crate::ids::fresh_id("")));
+    match std::fs::create_dir(&probe) {
+        Ok(()) => {
+            let _ = std::fs::remove_dir(&probe);
+            None
+        }
+        Err(e) => Some(format!(
+            "cannot create the database in {}: {e}",
+            folder.display()
+        )),
+    }
+}
+
 impl SqliteStore {
     pub async fn connect(config: &DatabaseConfig) -> Result<SqliteStore> {
         let options = SqliteConnectOptions::from_str(&config.url)

@@ -222,9 +222,18 @@ impl Listen {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                // "hookgate listen: receiving on http://127.0.0.1:PORT/ (...)"
-                if let Some(rest) = line.split("receiving on ").nth(1) {
-                    let base = rest.split_whitespace().next().unwrap_or_default();
+                // "hookgate listen: receiving on http://127.0.0.1:PORT/ (...)",
+                // or with --json {"listening":"http://127.0.0.1:PORT/"}.
+                let json = serde_json::from_str::<Value>(&line).ok();
+                let started = match json.as_ref().and_then(|v| v["listening"].as_str()) {
+                    Some(url) => Some(url.to_string()),
+                    None => line
+                        .split("receiving on ")
+                        .nth(1)
+                        .and_then(|rest| rest.split_whitespace().next())
+                        .map(str::to_string),
+                };
+                if let Some(base) = started {
                     let _ = tx.send(base.trim_end_matches('/').to_string());
                 }
                 let mut s = sink.lock().unwrap();
