@@ -188,6 +188,9 @@ pub struct SourceConfig {
     pub sns_ca_file: Option<String>,
     pub sns_confirm_subscriptions: Option<bool>,
     pub sns_signing_cert_url: Option<String>,
+    // Subscription handshakes (Meta's `hub.verify_token`): the token the
+    // sender's GET must carry before its challenge is echoed.
+    pub verify_token: Option<Secret>,
 }
 
 impl SourceConfig {
@@ -215,6 +218,7 @@ impl SourceConfig {
                 self.sns_confirm_subscriptions.is_some(),
             ),
             ("sns_signing_cert_url", self.sns_signing_cert_url.is_some()),
+            ("verify_token", self.verify_token.is_some()),
         ];
         fields
             .into_iter()

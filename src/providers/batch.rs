@@ -9,7 +9,7 @@ use std::ops::Range;
 use serde::de::IgnoredAny;
 use serde_json::Value;
 
-use super::Verified;
+use super::{Rejection, Verified};
 
 /// One element of a batch: where its bytes sit in the request body, and
 /// what verification read from it.
@@ -97,6 +97,26 @@ pub fn member_array(body: &[u8], key: &str) -> Option<Elements> {
         }
     }
     found
+}
+
+/// Each element as a [`Part`], its ID and type read by `read` (`None` when
+/// the element lacks them); the whole batch is refused (400) when one
+/// element cannot be read, naming its index and `what` it needs.
+pub fn parts(
+    elements: Elements,
+    what: &str,
+    read: impl Fn(&Value) -> Option<(String, String)>,
+) -> Result<Vec<Part>, Rejection> {
+    let mut parts = Vec::with_capacity(elements.len());
+    for (i, (range, value)) in elements.into_iter().enumerate() {
+        let (id, event_type) = read(&value)
+            .ok_or_else(|| Rejection::BadRequest(format!("element [{i}] has no {what}")))?;
+        parts.push(Part {
+            range,
+            verified: Verified::new(id, event_type)?,
+        });
+    }
+    Ok(parts)
 }
 
 fn skip_ws(text: &[u8], mut pos: usize) -> usize {

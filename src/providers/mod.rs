@@ -33,10 +33,15 @@ use crate::config::{ConfigError, SourceConfig};
 use crate::ids::fresh_uuid;
 use crate::time::UnixMs;
 
+pub mod adyen;
 pub mod basic_auth;
 pub mod batch;
 pub mod bitbucket;
+pub mod braintree;
 pub mod calendly;
+pub mod cashfree;
+pub mod checkout_com;
+pub mod coinbase_commerce;
 pub mod discord;
 pub mod docusign;
 pub mod dropbox;
@@ -44,6 +49,7 @@ pub mod ed25519;
 pub mod generic;
 pub mod github;
 pub mod gitlab;
+pub mod gocardless;
 pub mod graph;
 pub mod header_token;
 pub mod hubspot;
@@ -51,13 +57,18 @@ pub mod intercom;
 pub mod jira;
 pub mod kit;
 pub mod lemon_squeezy;
+pub mod line;
 pub mod linear;
 pub mod mailgun;
+pub mod mercado_pago;
+pub mod meta;
+pub mod mollie;
 pub mod mux;
 pub mod paddle;
 pub mod pagerduty;
 pub mod paystack;
 pub mod razorpay;
+pub mod recurly;
 pub mod sendgrid;
 pub mod sentry;
 pub mod shopify;
@@ -67,10 +78,13 @@ pub mod sns;
 pub mod square;
 pub mod standard;
 pub mod stripe;
+pub mod telegram;
+pub mod telnyx;
 pub mod twilio;
 pub mod twitch;
 pub mod typeform;
 pub mod vercel;
+pub mod viber;
 pub mod woocommerce;
 pub mod zendesk;
 pub mod zoom;
@@ -85,7 +99,7 @@ pub(crate) use parse::{
     bad_signature, check_sent_within, check_timestamp, header, json_body, json_str,
     required_header, required_json_str, signature_header,
 };
-pub use parse::{form_pairs, Inbound};
+pub use parse::{form_encode, form_pairs, Inbound};
 pub use registry::{provider_names, public_url, token_header, Build, Registration, PROVIDERS};
 pub use verdict::{
     Ack, Handshake, HandshakeBody, Rejection, Verdict, Verified, MAX_EVENT_ID_BYTES,

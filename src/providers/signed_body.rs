@@ -3,14 +3,17 @@
 //! and type come from headers, JSON pointers or the body's hash. Intercom,
 //! Typeform, Vercel, Lemon Squeezy, Paystack, Bitbucket, Jira, Razorpay,
 //! Sentry and WooCommerce differ only in those names, so each of their
-//! files is a [`SignedBody`] constant and its published vector.
+//! files is a [`SignedBody`] constant and its published vector. Senders
+//! that sign the body and post an array of events under one member (LINE,
+//! GoCardless) are a [`SignedBatch`] constant likewise.
 
 use std::cell::OnceCell;
 
+use super::batch::{member_array, parts};
 use super::kit::{body_sha256, BodyHmac};
 use super::{
-    json_body, required_header, required_json_str, Inbound, Keys, Rejection, Scheme, Verdict,
-    Verified,
+    json_body, required_header, required_json_str, Handshake, Inbound, Keys, Rejection, Scheme,
+    Verdict, Verified,
 };
 
 /// Where an event's ID or type is read from.
@@ -110,5 +113,51 @@ impl Scheme for SignedBody {
             Field::Pointer(p) => Some(p),
             _ => None,
         }
+    }
+}
+
+/// One provider that signs the raw body and posts a JSON object whose
+/// `member` array holds the events: each element is an event of its own
+/// (see [`super::batch`]).
+#[derive(Debug, Clone, Copy)]
+pub struct SignedBatch {
+    /// As the provider calls itself, for "body is not the JSON ... sends".
+    pub provider: &'static str,
+    pub signature: BodyHmac,
+    pub member: &'static str,
+    /// An element's ID and type; `None` when it lacks them.
+    pub read: fn(&serde_json::Value) -> Option<(String, String)>,
+    /// What `read` needs, for the refusal of an element without it.
+    pub needs: &'static str,
+    /// Whether an empty array is the provider's endpoint check (LINE's
+    /// "Verify" button), answered `{"status": "ok"}` and not stored.
+    pub empty_is_check: bool,
+}
+
+impl Scheme for SignedBatch {
+    fn verify(
+        &self,
+        keys: &Keys,
+        _: Option<u64>,
+        req: &Inbound<'_>,
+        _: i64,
+    ) -> Result<Verdict, Rejection> {
+        self.signature.verify(keys, req.headers, req.body)?;
+        let elements = member_array(req.body, self.member).ok_or_else(|| {
+            Rejection::BadRequest(format!(
+                "body is not the {{\"{}\": [...]}} object {} sends",
+                self.member, self.provider
+            ))
+        })?;
+        if elements.is_empty() && self.empty_is_check {
+            return Ok(Verdict::Handshake(Handshake::json(
+                serde_json::json!({"status": "ok"}),
+            )));
+        }
+        parts(elements, self.needs, self.read).map(Verdict::Batch)
+    }
+
+    fn sign(&self, key: &[u8], body: &[u8], _: i64, _: &str) -> Vec<(String, String)> {
+        vec![self.signature.sign(key, body)]
     }
 }
