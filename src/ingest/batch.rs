@@ -36,7 +36,10 @@ pub(super) async fn ingest_batch(
             NewEvent::from_verified(
                 &part.verified,
                 source_name,
-                body.slice(part.range.clone()),
+                match &part.bytes {
+                    Some(bytes) => Bytes::from(bytes.clone()),
+                    None => body.slice(part.range.clone()),
+                },
                 stored.clone(),
                 content_type.clone(),
                 app.routes.targets(source_name, part.verified.event_type()),

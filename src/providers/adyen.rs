@@ -102,6 +102,7 @@ impl Scheme for Adyen {
             parts.push(Part {
                 range,
                 verified: Verified::new(id, event_code)?.with_ack(Ack::Text("[accepted]")),
+                bytes: None,
             });
         }
         Ok(Verdict::Batch(parts))

@@ -60,6 +60,7 @@ pub mod lemon_squeezy;
 pub mod line;
 pub mod linear;
 pub mod mailgun;
+pub mod mandrill;
 pub mod mercado_pago;
 pub mod meta;
 pub mod mollie;
@@ -67,6 +68,7 @@ pub mod mux;
 pub mod paddle;
 pub mod pagerduty;
 pub mod paystack;
+pub mod plivo;
 pub mod razorpay;
 pub mod recurly;
 pub mod sendgrid;
@@ -132,8 +134,8 @@ pub trait Scheme: Send + Sync + std::fmt::Debug {
         None
     }
 
-    /// Whether the provider sends GET requests (handshakes); other providers
-    /// answer a GET with 405.
+    /// Whether the provider sends GET (or HEAD) requests (handshakes);
+    /// other providers answer them with 405.
     fn handles_get(&self) -> bool {
         false
     }
@@ -308,8 +310,9 @@ impl Provider {
         req: &Inbound<'_>,
         now: UnixMs,
     ) -> Result<Verdict, Rejection> {
+        // HEAD is a GET without its body (Mandrill checks a URL so).
         let allowed = *req.method == Method::POST
-            || (*req.method == Method::GET && self.scheme.handles_get());
+            || (matches!(*req.method, Method::GET | Method::HEAD) && self.scheme.handles_get());
         if !allowed {
             return Err(Rejection::MethodNotAllowed(format!(
                 "{} sends POST requests only, not {}",

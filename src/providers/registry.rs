@@ -326,6 +326,16 @@ pub const PROVIDERS: &[Registration] = &[
         keys: &[],
         build: |_, _| Ok(Arc::new(viber::SCHEME)),
     },
+    Registration {
+        name: "mandrill",
+        keys: &["public_url"],
+        build: |source, key| Ok(Arc::new(mandrill::Mandrill::from_config(source, key)?)),
+    },
+    Registration {
+        name: "plivo",
+        keys: &["public_url"],
+        build: |source, key| Ok(Arc::new(plivo::Plivo::from_config(source, key)?)),
+    },
 ];
 
 /// The provider names accepted in `sources[].provider`.

@@ -84,9 +84,14 @@ async fn each_provider_stores_once_and_refuses_forgeries(backend: Backend) {
         stored += 1;
 
         // Mailgun signs only the timestamp and token inside the body (its
-        // forged-token case is in the provider's own tests); basic-auth and
-        // header-token carry credentials, not a signature of the body.
-        if !matches!(*source, "mailgun" | "postmark" | "tokened") {
+        // forged-token case is in the provider's own tests), Mercado Pago
+        // only `data.id` and its headers (see its tests); basic-auth,
+        // header-token and Telegram carry credentials, not a signature of
+        // the body.
+        if !matches!(
+            *source,
+            "mailgun" | "postmark" | "tokened" | "mercado-pago" | "telegram"
+        ) {
             let (status, json, _) = app.post_raw(&path, tampered(&body), &headers).await;
             assert_eq!(
                 status,
@@ -96,6 +101,7 @@ async fn each_provider_stores_once_and_refuses_forgeries(backend: Backend) {
         }
         let other = match *source {
             "postmark" => "postmark:wrong-password",
+            "braintree" => "bt_public_35:not-the-private-key",
             _ => "whsec_bm90LXRoZS1zZWNyZXQ=",
         };
         let (body, signed) = Signer::with_secret(provider, other, keys).request_as(
@@ -123,7 +129,7 @@ async fn each_provider_stores_once_and_refuses_forgeries(backend: Backend) {
 async fn a_stale_timestamp_is_refused_where_the_scheme_signs_one(backend: Backend) {
     let app = spawn_app(&backend, "").await;
     let stale = now_secs() - 3600;
-    for source in ["paddle", "linear", "hubspot", "calendly", "mux"] {
+    for source in ["paddle", "linear", "hubspot", "calendly", "mux", "recurly"] {
         let (fixture, extra) = first_fixture(source);
         let (body, signed) = app.signer(source).request(&fixture, stale);
         let headers: Vec<(String, String)> = extra.into_iter().chain(signed).collect();
