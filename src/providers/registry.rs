@@ -272,6 +272,11 @@ pub const PROVIDERS: &[Registration] = &[
         build: |_, _| Ok(Arc::new(braintree::Braintree)),
     },
     Registration {
+        name: "paypal",
+        keys: paypal::KEYS,
+        build: |source, key| Ok(Arc::new(paypal::Paypal::from_config(source, key)?)),
+    },
+    Registration {
         name: "checkout-com",
         keys: &[],
         build: |_, _| Ok(Arc::new(checkout_com::SCHEME)),
@@ -335,6 +340,20 @@ pub const PROVIDERS: &[Registration] = &[
         name: "plivo",
         keys: &["public_url"],
         build: |source, key| Ok(Arc::new(plivo::Plivo::from_config(source, key)?)),
+    },
+    Registration {
+        name: "vonage",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(vonage::Vonage)),
+    },
+    Registration {
+        name: "messagebird",
+        keys: &["public_url"],
+        build: |source, key| {
+            Ok(Arc::new(messagebird::Messagebird::from_config(
+                source, key,
+            )?))
+        },
     },
 ];
 

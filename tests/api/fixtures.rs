@@ -68,6 +68,10 @@ const SOURCES: &[(&str, &str)] = &[
     ("telegram", "telegram"),
     ("viber", "viber"),
     ("mandrill", "mandrill"),
+    ("plivo", "plivo"),
+    ("vonage", "vonage"),
+    ("messagebird", "messagebird"),
+    ("paypal", "paypal"),
 ];
 
 /// Folders whose fixtures are rewritten when signed (SNS, Adyen and
@@ -157,7 +161,8 @@ async fn every_fixture_is_delivered_byte_identical(backend: Backend) {
             &identity,
             "/signing.pem",
             "event_type_pointer = \"/kind\"",
-        );
+        )
+        + &crate::payments_messaging::paypal_source(&certs, &identity, "/signing.pem");
     let routes: String = SOURCES
         .iter()
         .map(|(_, source)| {

@@ -1,14 +1,36 @@
 //! Providers III through HTTP where the shared test of the HMAC family does
 //! not reach: batches split per element (Adyen's notification items,
 //! GoCardless's, LINE's and Mandrill's events), Adyen's `[accepted]`, the handshakes
-//! of Meta, Braintree, LINE and Mandrill (answered, never stored) and Telnyx's
-//! Ed25519 signature with its timestamp. SDK and documented vectors are
+//! of Meta, Braintree, LINE and Mandrill (answered, never stored), Telnyx's
+//! Ed25519 signature with its timestamp and PayPal's certificate, fetched
+//! from an allowed host as SNS's is. SDK and documented vectors are
 //! pinned in each provider's own file.
 
 use serde_json::json;
 
 use crate::helpers::*;
+use crate::sns::{CertServer, SigningIdentity};
 use crate::test_keys::*;
+
+pub const PAYPAL_WEBHOOK_ID: &str = "1JE4291016473214C";
+
+/// A `paypal` source trusting the test certificate server, signing with
+/// `identity` whose certificate it serves at `cert_path`.
+pub fn paypal_source(server: &CertServer, identity: &SigningIdentity, cert_path: &str) -> String {
+    format!(
+        "\n[[sources]]\nname = \"paypal\"\nprovider = \"paypal\"\nsecrets = [\"{PAYPAL_WEBHOOK_ID}\"]\n{}",
+        paypal_keys(server, identity, cert_path)
+    )
+}
+
+fn paypal_keys(server: &CertServer, identity: &SigningIdentity, cert_path: &str) -> String {
+    format!(
+        "paypal_cert_hosts = [\"127.0.0.1\"]\npaypal_ca_file = \"{}\"\npaypal_signing_cert_url = \"{}\"\nsigning_key = '''{}'''\n",
+        server.ca_file.display(),
+        server.url("127.0.0.1", cert_path),
+        identity.private_pem,
+    )
+}
 
 fn fixture(path: &str) -> Vec<u8> {
     std::fs::read(
@@ -147,7 +169,54 @@ async fn telnyx_is_stored_once_and_refuses_forgeries_and_stale_timestamps(backen
     app.shutdown().await;
 }
 
+async fn paypal_fetches_its_certificate_once_and_refuses_forgeries(backend: Backend) {
+    let certs = CertServer::start().await;
+    let identity = crate::sns::signing_identity(&certs);
+    certs.serve("/paypal.pem", 200, identity.cert_pem.clone());
+    let app = spawn_app(&backend, &paypal_source(&certs, &identity, "/paypal.pem")).await;
+    let body = fixture("paypal/payment.capture.completed.json");
+    let (body, headers) = sign_at(&app, "paypal", &body, now_secs());
+    let first = send(&app, "POST", "/ingest/paypal", body.clone(), &headers).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(
+        first.json()["provider_event_id"],
+        json!("WH-2WR32451HC0233532-67976317FL4543714")
+    );
+    let again = send(&app, "POST", "/ingest/paypal", body.clone(), &headers).await;
+    assert_eq!(again.json()["duplicate"], json!(true));
+    assert_eq!(certs.hits("/paypal.pem"), 1, "fetched once, then cached");
+    let forged = String::from_utf8(body.clone())
+        .unwrap()
+        .replace("7.47", "7.48");
+    let refused = send(&app, "POST", "/ingest/paypal", forged.into(), &headers).await;
+    assert_eq!(refused.status, 401, "{}", refused.text);
+    // Signed for another webhook ID.
+    let other = Signer::with_secret(
+        "paypal",
+        "WH-ID-OF-ANOTHER-WEBHOOK",
+        &paypal_keys(&certs, &identity, "/paypal.pem"),
+    );
+    let (other_body, other_headers) =
+        other.request(&fixture("paypal/checkout.order.approved.json"), now_secs());
+    let refused = send(&app, "POST", "/ingest/paypal", other_body, &other_headers).await;
+    assert_eq!(refused.status, 401, "{}", refused.text);
+    // A certificate on a host that is not allowed is never fetched.
+    let evil: Vec<(String, String)> = headers
+        .iter()
+        .map(|(k, v)| match k.as_str() {
+            "PAYPAL-CERT-URL" => (k.clone(), certs.url("localhost", "/paypal.pem")),
+            _ => (k.clone(), v.clone()),
+        })
+        .collect();
+    let refused = send(&app, "POST", "/ingest/paypal", body, &evil).await;
+    assert_eq!(refused.status, 401, "{}", refused.text);
+    assert_eq!(certs.hits("/paypal.pem"), 1);
+    assert_eq!(app.store.counts().await.unwrap().events, 1);
+    app.shutdown().await;
+}
+
 crate::backend_tests!(
+    paypal_fetches_its_certificate_once_and_refuses_forgeries,
     batches_are_stored_element_by_element,
     handshakes_are_answered_and_not_stored,
     telnyx_is_stored_once_and_refuses_forgeries_and_stale_timestamps,

@@ -129,7 +129,15 @@ async fn each_provider_stores_once_and_refuses_forgeries(backend: Backend) {
 async fn a_stale_timestamp_is_refused_where_the_scheme_signs_one(backend: Backend) {
     let app = spawn_app(&backend, "").await;
     let stale = now_secs() - 3600;
-    for source in ["paddle", "linear", "hubspot", "calendly", "mux", "recurly"] {
+    for source in [
+        "paddle",
+        "linear",
+        "hubspot",
+        "calendly",
+        "mux",
+        "recurly",
+        "messagebird",
+    ] {
         let (fixture, extra) = first_fixture(source);
         let (body, signed) = app.signer(source).request(&fixture, stale);
         let headers: Vec<(String, String)> = extra.into_iter().chain(signed).collect();

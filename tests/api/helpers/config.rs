@@ -106,6 +106,19 @@ pub const MORE_SOURCES: &[(&str, &str, &str, &str)] = &[
     ("viber", "viber", "viber-token-33", ""),
     ("telegram", "telegram", "tg-secret-token-34", ""),
     ("braintree", "braintree", "bt_public_35:bt_private_35", ""),
+    (
+        "plivo",
+        "plivo",
+        "plivo-auth-token-36",
+        "public_url = \"https://hooks.example.com/ingest/plivo\"",
+    ),
+    ("vonage", "vonage", "vonage-signature-secret-37", ""),
+    (
+        "messagebird",
+        "messagebird",
+        "messagebird-signing-key-38",
+        "public_url = \"https://hooks.example.com/ingest/messagebird\"",
+    ),
 ];
 
 fn more_sources_toml() -> String {
