@@ -64,7 +64,7 @@ impl Scheme for Messagebird {
                 .and_then(|t| t.parse::<i64>().ok())
                 .ok_or_else(|| Rejection::Unauthorized(format!("the token has no {name}")))
         };
-        if now + 1 < time("nbf")? || now - 1 >= time("exp")? {
+        if now + 1 < time("nbf")? || now > time("exp")? {
             return Err(Rejection::Unauthorized(
                 "the token is outside its validity (nbf..exp): outside the tolerance".into(),
             ));

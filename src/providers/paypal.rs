@@ -112,14 +112,10 @@ fn signed_text(id: &str, time: &str, webhook_id: &[u8], body: &[u8]) -> Vec<u8> 
 impl Scheme for Paypal {
     fn preflight<'a>(&'a self, req: Inbound<'a>) -> BoxFuture<'a, Result<(), Rejection>> {
         Box::pin(async move {
-            let Some(url) = header(req.headers, "paypal-cert-url") else {
-                return Ok(());
-            };
-            cert_url_host(&self.certs.hosts, url)?;
-            if self.certs.cached(url).is_some() {
-                return Ok(());
+            match header(req.headers, "paypal-cert-url") {
+                Some(url) => self.certs.ensure(url).await,
+                None => Ok(()),
             }
-            self.certs.fetch(url.to_string()).await
         })
     }
 

@@ -4,45 +4,26 @@
 //! counts within ±300 s, as Telnyx's SDKs check. The event ID is
 //! `data.id`, the type `data.event_type` (`message.received`).
 
-use base64::{engine::general_purpose::STANDARD as B64, Engine};
-
-use super::ed25519::{self, PrivateKey, PublicKeys};
-use super::kit::has_signing_key;
-use super::{
-    bad_signature, check_timestamp, json_body, required_json_str, signature_header, Inbound, Keys,
-    Rejection, Scheme, Verdict, Verified,
-};
+use super::ed25519::{Form, Timestamped};
+use super::kit::Encoding;
+use super::{json_body, required_json_str, Inbound, Keys, Rejection, Scheme, Verdict, Verified};
 use crate::config::{ConfigError, SourceConfig};
 
-#[derive(Debug)]
-pub struct Telnyx {
-    public_keys: PublicKeys,
-    signing_key: Option<PrivateKey>,
-}
+static FORM: Form = Form {
+    signature_header: "telnyx-signature-ed25519",
+    timestamp_header: "telnyx-timestamp",
+    separator: b"|",
+    encoding: Encoding::Base64,
+    private: "base64 of 32 or 64 bytes",
+    missing: "telnyx verifies with the account's public key: list it (base64, from the portal)",
+};
 
-fn decode_base64(text: &str) -> Option<Vec<u8>> {
-    B64.decode(text).ok()
-}
+#[derive(Debug)]
+pub struct Telnyx(Timestamped);
 
 impl Telnyx {
     pub fn from_config(source: &SourceConfig, key: &str) -> Result<Telnyx, ConfigError> {
-        let public_keys = PublicKeys::parse(&source.public_keys, key, decode_base64, "base64")?;
-        if public_keys.is_empty() {
-            return Err(ConfigError::new(
-                format!("{key}.public_keys"),
-                "telnyx verifies with the account's public key: list it (base64, from the portal)",
-            ));
-        }
-        let signing_key = ed25519::signing_key(
-            source.signing_key.as_ref().map(|s| s.expose()),
-            key,
-            decode_base64,
-            "base64 of 32 or 64 bytes",
-        )?;
-        Ok(Telnyx {
-            public_keys,
-            signing_key,
-        })
+        Timestamped::from_config(&FORM, source, key).map(Telnyx)
     }
 }
 
@@ -54,19 +35,7 @@ impl Scheme for Telnyx {
         req: &Inbound<'_>,
         now: i64,
     ) -> Result<Verdict, Rejection> {
-        let signature = B64
-            .decode(signature_header(req.headers, "telnyx-signature-ed25519")?)
-            .map_err(|_| {
-                Rejection::Unauthorized("telnyx-signature-ed25519 is not base64".into())
-            })?;
-        let timestamp = signature_header(req.headers, "telnyx-timestamp")?;
-        if !self
-            .public_keys
-            .verify(&[timestamp.as_bytes(), b"|", req.body], &signature)
-        {
-            return Err(bad_signature());
-        }
-        check_timestamp(timestamp, tolerance, now, false)?;
+        self.0.check(req, tolerance, now)?;
         let json = json_body(req.body, "Telnyx")?;
         let id = required_json_str(&json, "/data/id", "data.id")?;
         let event_type = required_json_str(&json, "/data/event_type", "data.event_type")?;
@@ -74,17 +43,7 @@ impl Scheme for Telnyx {
     }
 
     fn sign(&self, _key: &[u8], body: &[u8], now: i64, _: &str) -> Vec<(String, String)> {
-        let Some(key) = &self.signing_key else {
-            return Vec::new();
-        };
-        let timestamp = now.to_string();
-        vec![
-            (
-                "telnyx-signature-ed25519".into(),
-                B64.encode(key.sign(&[timestamp.as_bytes(), b"|", body])),
-            ),
-            ("telnyx-timestamp".into(), timestamp),
-        ]
+        self.0.sign(body, now)
     }
 
     fn default_tolerance(&self) -> Option<u64> {
@@ -96,17 +55,16 @@ impl Scheme for Telnyx {
     }
 
     fn signing_ready(&self, _keys: &Keys) -> Result<(), String> {
-        has_signing_key(
-            self.signing_key.as_ref(),
-            "the source has no signing_key (a development Ed25519 private key, base64)",
-        )
+        self.0.signing_ready()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::ed25519::PrivateKey;
     use crate::providers::testing::{assert_config_errors, build, TimestampedHeaders};
+    use base64::{engine::general_purpose::STANDARD as B64, Engine};
 
     // Signed with PyNaCl 1.6.2 under the seed 0x44 * 32 and accepted by
     // Telnyx's Python SDK, `telnyx` 4.189.0

@@ -144,6 +144,16 @@ impl Certificates {
         self.cache.lock().unwrap().get(url).cloned()
     }
 
+    /// The async step before verification: a certificate URL on an allowed
+    /// host is fetched unless cached; any other host is refused unfetched.
+    pub async fn ensure(&self, url: &str) -> Result<(), Rejection> {
+        cert_url_host(&self.hosts, url)?;
+        if self.cached(url).is_some() {
+            return Ok(());
+        }
+        self.fetch(url.to_string()).await
+    }
+
     pub async fn fetch(&self, url: String) -> Result<(), Rejection> {
         let response = self.client.get(&url).send().await.map_err(|e| {
             tracing::warn!(url = %url, error = %e, "cannot fetch a signing certificate");

@@ -164,14 +164,10 @@ impl Scheme for Sns {
             let Ok(msg) = message(req.body) else {
                 return Ok(());
             };
-            let Some(url) = field(&msg, "SigningCertURL") else {
-                return Ok(());
-            };
-            cert_url_host(&self.certs.hosts, url)?;
-            if self.certs.cached(url).is_some() {
-                return Ok(());
+            match field(&msg, "SigningCertURL") {
+                Some(url) => self.certs.ensure(url).await,
+                None => Ok(()),
             }
-            self.certs.fetch(url.to_string()).await
         })
     }
 
