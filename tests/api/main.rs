@@ -19,6 +19,7 @@ mod hostile;
 mod ingest;
 mod modules;
 mod openapi;
+mod payments_messaging;
 mod postgres;
 mod process;
 mod properties;
