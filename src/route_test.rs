@@ -10,6 +10,7 @@
 //! be tested. A batch (SendGrid, Microsoft Graph) is tested by its first
 //! event.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
@@ -124,14 +125,19 @@ pub async fn test(
         .verify(&source.keys, source.tolerance, &inbound, now)
         .map_err(|r| format!("the provider refuses this request: {r}"))?;
     let (verified, bytes) = match verdict {
-        Verdict::Event(v) => (v, &body[..]),
+        Verdict::Event(v) => (v, Cow::Borrowed(&body[..])),
         Verdict::Batch(parts) => {
             let first = parts
                 .into_iter()
                 .next()
                 .ok_or_else(|| "the batch holds no event".to_string())?;
-            let range = first.range.clone();
-            (first.verified, &body[range])
+            // An event with bytes of its own (a form-encoded batch's) is
+            // routed on those, as ingest stores it.
+            let bytes = match first.bytes {
+                Some(own) => Cow::Owned(own),
+                None => Cow::Borrowed(&body[first.range.clone()]),
+            };
+            (first.verified, bytes)
         }
         Verdict::Handshake(_) => {
             return Err("this is a handshake: it is answered, never routed".to_string())
@@ -154,7 +160,7 @@ pub async fn test(
         provider_event_id: verified.provider_event_id(),
         headers: &stored,
         content_type,
-        body: bytes,
+        body: &bytes,
     };
     let routes = routes.test(&parts).await?;
     Ok(Tested {

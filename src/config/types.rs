@@ -188,6 +188,13 @@ pub struct SourceConfig {
     pub sns_ca_file: Option<String>,
     pub sns_confirm_subscriptions: Option<bool>,
     pub sns_signing_cert_url: Option<String>,
+    // Subscription handshakes (Meta's `hub.verify_token`): the token the
+    // sender's GET must carry before its challenge is echoed.
+    pub verify_token: Option<Secret>,
+    // `paypal`: like the `sns_*` keys, for PayPal's certificates.
+    pub paypal_cert_hosts: Option<Vec<String>>,
+    pub paypal_ca_file: Option<String>,
+    pub paypal_signing_cert_url: Option<String>,
 }
 
 impl SourceConfig {
@@ -215,6 +222,13 @@ impl SourceConfig {
                 self.sns_confirm_subscriptions.is_some(),
             ),
             ("sns_signing_cert_url", self.sns_signing_cert_url.is_some()),
+            ("verify_token", self.verify_token.is_some()),
+            ("paypal_cert_hosts", self.paypal_cert_hosts.is_some()),
+            ("paypal_ca_file", self.paypal_ca_file.is_some()),
+            (
+                "paypal_signing_cert_url",
+                self.paypal_signing_cert_url.is_some(),
+            ),
         ];
         fields
             .into_iter()

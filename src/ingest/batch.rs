@@ -8,7 +8,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::json;
 
-use super::respond::{content_type, not_stored, stored_headers, stored_json};
+use super::respond::{acknowledgement, content_type, not_stored, stored_headers, stored_json};
 use super::Handled;
 use crate::app::{AppState, Source};
 use crate::error::ApiError;
@@ -32,7 +32,12 @@ pub(super) async fn ingest_batch(
     let content_type = content_type(headers);
     let mut events: Vec<NewEvent> = Vec::with_capacity(parts.len());
     for part in &parts {
-        let bytes = body.slice(part.range.clone());
+        // A part that carries its own bytes (a form-encoded batch's event)
+        // is stored as those; otherwise as its slice of the body.
+        let bytes = match &part.bytes {
+            Some(own) => Bytes::from(own.clone()),
+            None => body.slice(part.range.clone()),
+        };
         let routing = match super::routing::decide(
             app,
             source_name,
@@ -124,5 +129,17 @@ pub(super) async fn ingest_batch(
     } else {
         "duplicate"
     };
+    // A sender that needs its own acknowledgement (Adyen's `[accepted]`)
+    // gets it, with the event IDs in headers.
+    if let Some(ack) = parts.first().and_then(|p| p.verified.ack()) {
+        let ids: Vec<&str> = summary["events"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["event_id"].as_str())
+            .collect();
+        let response = acknowledgement(ack, &ids.join(","), accepted == 0);
+        return (outcome, None, response);
+    }
     (outcome, None, Json(summary).into_response())
 }

@@ -51,12 +51,15 @@ pub(super) fn content_type(headers: &HeaderMap) -> Option<String> {
 }
 
 /// A stored event acknowledged the way its provider requires; the event ID
-/// and whether it was a duplicate travel in headers, since the body is the
-/// provider's.
+/// (a batch's, comma-separated) and whether it was a duplicate travel in
+/// headers, since the body is the provider's.
 pub(super) fn acknowledgement(ack: &Ack, event_id: &str, duplicate: bool) -> Response {
     let mut response = match ack {
         Ack::NoContent => StatusCode::NO_CONTENT.into_response(),
         Ack::Json(value) => Json(value.clone()).into_response(),
+        Ack::Text(text) => {
+            ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], *text).into_response()
+        }
     };
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(event_id) {

@@ -18,6 +18,10 @@ use super::{json_str, Rejection, Verified};
 pub struct Part {
     pub range: Range<usize>,
     pub verified: Verified,
+    /// The element's own bytes when they are no slice of the body: a
+    /// form-encoded batch (Mandrill's `mandrill_events`) stores each event
+    /// as a form of its own; `range` is then empty.
+    pub bytes: Option<Vec<u8>>,
 }
 
 /// Elements of a JSON array: each one's byte range and parsed value.
@@ -142,6 +146,7 @@ pub fn parts(
         parts.push(Part {
             range,
             verified: Verified::new(id, event_type)?,
+            bytes: None,
         });
     }
     Ok(parts)

@@ -19,43 +19,29 @@
 
 use sha2::Digest;
 
-use super::ed25519::{self, PrivateKey, PublicKeys};
-use super::kit::has_signing_key;
+use super::ed25519::{Form, Timestamped};
+use super::kit::Encoding;
 use super::{
-    bad_signature, check_timestamp, json_body, json_str, required_json_str, signature_header, Ack,
-    Handshake, Inbound, Keys, Rejection, Scheme, Verdict, Verified,
+    json_body, json_str, required_json_str, Ack, Handshake, Inbound, Keys, Rejection, Scheme,
+    Verdict, Verified,
 };
 use crate::config::{ConfigError, SourceConfig};
 
-#[derive(Debug)]
-pub struct Discord {
-    public_keys: PublicKeys,
-    signing_key: Option<PrivateKey>,
-}
+static FORM: Form = Form {
+    signature_header: "X-Signature-Ed25519",
+    timestamp_header: "X-Signature-Timestamp",
+    separator: b"",
+    encoding: Encoding::Hex,
+    private: "64 or 128 hex digits",
+    missing: "discord verifies with the application's public key: list it (hex, from the developer portal)",
+};
 
-fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    hex::decode(text).ok()
-}
+#[derive(Debug)]
+pub struct Discord(Timestamped);
 
 impl Discord {
     pub fn from_config(source: &SourceConfig, key: &str) -> Result<Discord, ConfigError> {
-        let public_keys = PublicKeys::parse(&source.public_keys, key, decode_hex, "64 hex digits")?;
-        if public_keys.is_empty() {
-            return Err(ConfigError::new(
-                format!("{key}.public_keys"),
-                "discord verifies with the application's public key: list it (hex, from the developer portal)",
-            ));
-        }
-        let signing_key = ed25519::signing_key(
-            source.signing_key.as_ref().map(|s| s.expose()),
-            key,
-            decode_hex,
-            "64 or 128 hex digits",
-        )?;
-        Ok(Discord {
-            public_keys,
-            signing_key,
-        })
+        Timestamped::from_config(&FORM, source, key).map(Discord)
     }
 }
 
@@ -67,16 +53,7 @@ impl Scheme for Discord {
         req: &Inbound<'_>,
         now: i64,
     ) -> Result<Verdict, Rejection> {
-        let signature = hex::decode(signature_header(req.headers, "x-signature-ed25519")?)
-            .map_err(|_| Rejection::Unauthorized("X-Signature-Ed25519 is not hex".into()))?;
-        let timestamp = signature_header(req.headers, "x-signature-timestamp")?;
-        if !self
-            .public_keys
-            .verify(&[timestamp.as_bytes(), req.body], &signature)
-        {
-            return Err(bad_signature());
-        }
-        check_timestamp(timestamp, tolerance, now, false)?;
+        self.0.check(req, tolerance, now)?;
         let json = json_body(req.body, "Discord")?;
         let kind = json.get("type").and_then(|t| t.as_u64());
         if json.get("token").is_some() {
@@ -98,17 +75,7 @@ impl Scheme for Discord {
     }
 
     fn sign(&self, _key: &[u8], body: &[u8], now: i64, _: &str) -> Vec<(String, String)> {
-        let Some(key) = &self.signing_key else {
-            return Vec::new();
-        };
-        let timestamp = now.to_string();
-        vec![
-            (
-                "X-Signature-Ed25519".into(),
-                hex::encode(key.sign(&[timestamp.as_bytes(), body])),
-            ),
-            ("X-Signature-Timestamp".into(), timestamp),
-        ]
+        self.0.sign(body, now)
     }
 
     fn needs_secrets(&self) -> bool {
@@ -116,10 +83,7 @@ impl Scheme for Discord {
     }
 
     fn signing_ready(&self, _keys: &Keys) -> Result<(), String> {
-        has_signing_key(
-            self.signing_key.as_ref(),
-            "the source has no signing_key (a development Ed25519 private key, hex)",
-        )
+        self.0.signing_ready()
     }
 
     fn body_id_pointer(&self) -> Option<&str> {
@@ -159,6 +123,7 @@ fn interaction(json: &serde_json::Value, kind: Option<u64>) -> Result<Verdict, R
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::ed25519::PrivateKey;
     use crate::providers::testing::{assert_config_errors, build, TimestampedHeaders};
 
     // A vector made with PyNaCl 1.5.0 (libsodium's Ed25519) from the seed

@@ -1,9 +1,12 @@
-//! Ed25519 keys and signatures, shared by Discord and Standard Webhooks
-//! `v1a`: a set of trusted public keys (several = rotation) and, for
-//! development only, a private key so `hookgate replay` can sign fixtures.
+//! Ed25519 keys and signatures, shared by Discord, Telnyx and Standard
+//! Webhooks `v1a`: a set of trusted public keys (several = rotation) and,
+//! for development only, a private key so `hookgate replay` can sign
+//! fixtures; and [`Timestamped`], the scheme Discord and Telnyx share.
 
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 
+use super::kit::{has_signing_key, Encoding};
+use super::{bad_signature, check_timestamp, signature_header, Inbound, Rejection};
 use crate::config::ConfigError;
 
 /// The public keys a source trusts.
@@ -88,6 +91,130 @@ impl PrivateKey {
 
     pub fn public_key(&self) -> [u8; 32] {
         self.0.verifying_key().to_bytes()
+    }
+}
+
+/// A sender that signs `{timestamp}{separator}{body}` with Ed25519 and
+/// sends the signature and the timestamp in two headers (Discord, Telnyx):
+/// the header names, the separator and how keys and signatures are written.
+pub struct Form {
+    /// The headers as the sender spells them (looked up without case).
+    pub signature_header: &'static str,
+    pub timestamp_header: &'static str,
+    pub separator: &'static [u8],
+    pub encoding: Encoding,
+    /// The private key's text form, for errors.
+    pub private: &'static str,
+    /// Why a source without `public_keys` is refused.
+    pub missing: &'static str,
+}
+
+/// A configured [`Form`]: the trusted public keys and the development key.
+#[derive(Debug)]
+pub struct Timestamped {
+    form: &'static Form,
+    public_keys: PublicKeys,
+    signing_key: Option<PrivateKey>,
+}
+
+impl std::fmt::Debug for Form {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.signature_header)
+    }
+}
+
+impl Timestamped {
+    /// The source's `public_keys` (at least one) and `signing_key`, in the
+    /// form's encoding; errors name the key to fix.
+    pub fn from_config(
+        form: &'static Form,
+        source: &crate::config::SourceConfig,
+        key: &str,
+    ) -> Result<Timestamped, ConfigError> {
+        let decode = |t: &str| form.encoding.decode(t);
+        let shown = match form.encoding {
+            Encoding::Hex => "64 hex digits",
+            Encoding::Base64 => "base64",
+            Encoding::Base64Url => "base64url",
+        };
+        let public_keys = PublicKeys::parse(&source.public_keys, key, decode, shown)?;
+        if public_keys.is_empty() {
+            return Err(ConfigError::new(format!("{key}.public_keys"), form.missing));
+        }
+        let signing_key = signing_key(
+            source.signing_key.as_ref().map(|s| s.expose()),
+            key,
+            decode,
+            form.private,
+        )?;
+        Ok(Timestamped {
+            form,
+            public_keys,
+            signing_key,
+        })
+    }
+
+    /// Checks the signature, then the timestamp against `tolerance`.
+    pub fn check(
+        &self,
+        req: &Inbound<'_>,
+        tolerance: Option<u64>,
+        now: i64,
+    ) -> Result<(), Rejection> {
+        let form = self.form;
+        let signature = form
+            .encoding
+            .decode(signature_header(
+                req.headers,
+                &form.signature_header.to_ascii_lowercase(),
+            )?)
+            .ok_or_else(|| {
+                Rejection::Unauthorized(format!(
+                    "{} is not {}",
+                    form.signature_header,
+                    match form.encoding {
+                        Encoding::Hex => "hex",
+                        Encoding::Base64 => "base64",
+                        Encoding::Base64Url => "base64url",
+                    }
+                ))
+            })?;
+        let timestamp = signature_header(req.headers, &form.timestamp_header.to_ascii_lowercase())?;
+        if !self.public_keys.verify(
+            &[timestamp.as_bytes(), form.separator, req.body],
+            &signature,
+        ) {
+            return Err(bad_signature());
+        }
+        check_timestamp(timestamp, tolerance, now, false)?;
+        Ok(())
+    }
+
+    /// The two headers, signed with the development key (none without it).
+    pub fn sign(&self, body: &[u8], now: i64) -> Vec<(String, String)> {
+        let Some(key) = &self.signing_key else {
+            return Vec::new();
+        };
+        let timestamp = now.to_string();
+        let signature = key.sign(&[timestamp.as_bytes(), self.form.separator, body]);
+        vec![
+            (
+                self.form.signature_header.to_string(),
+                self.form.encoding.encode(&signature),
+            ),
+            (self.form.timestamp_header.to_string(), timestamp),
+        ]
+    }
+
+    /// [`super::Scheme::signing_ready`]: whether the development key is set.
+    pub fn signing_ready(&self) -> Result<(), String> {
+        has_signing_key(
+            self.signing_key.as_ref(),
+            &format!(
+                "the source has no signing_key (a development Ed25519 private key, {})",
+                self.form.private
+            ),
+        )
     }
 }
 

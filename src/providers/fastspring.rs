@@ -12,7 +12,7 @@ pub const SCHEME: SignedEvents = SignedEvents {
     signature: BodyHmac::new("x-fs-signature", "", Encoding::Base64, Digest::Sha256),
     id: Some("/id"),
     event_type: |e| super::json_str(e, "/type"),
-    empty_is_check: false,
+    empty_is_check: None,
 };
 
 #[cfg(test)]

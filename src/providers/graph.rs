@@ -75,6 +75,7 @@ impl Scheme for Graph {
             parts.push(Part {
                 range,
                 verified: Verified::new(id, event_type)?,
+                bytes: None,
             });
         }
         Ok(Verdict::Batch(parts))

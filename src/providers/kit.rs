@@ -5,6 +5,8 @@
 //! URL a URL-signing provider signs, and (for the public-key providers)
 //! whether a development signing key is there.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use axum::http::HeaderMap;
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
 use base64::Engine;
@@ -261,6 +263,23 @@ pub fn signed_url(public_url: &str, req: &Inbound<'_>) -> String {
         Some(q) => format!("{base}?{q}"),
         None => base.to_string(),
     }
+}
+
+/// The text URL-and-form signers (Twilio, Mandrill) sign: the URL, then
+/// every form parameter as `{name}{value}`, sorted by name, then value.
+pub fn signed_text(url: &str, params: &[(String, String)]) -> String {
+    let mut sorted: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (k, v) in params {
+        sorted.entry(k).or_default().insert(v);
+    }
+    let mut text = url.to_string();
+    for (k, values) in sorted {
+        for v in values {
+            text.push_str(k);
+            text.push_str(v);
+        }
+    }
+    text
 }
 
 /// Event ID and type read by JSON pointer (`event_id_pointer`,

@@ -33,16 +33,21 @@ use crate::config::{ConfigError, SourceConfig};
 use crate::ids::fresh_uuid;
 use crate::time::UnixMs;
 
+pub mod adyen;
 pub mod airtable;
 pub mod basic_auth;
 pub mod batch;
 pub mod bitbucket;
 pub mod box_com;
+pub mod braintree;
 pub mod buildkite;
 pub mod cal_com;
 pub mod calendly;
+pub mod cashfree;
+pub mod checkout_com;
 pub mod circleci;
 pub mod clickup;
+pub mod coinbase_commerce;
 pub mod contentful;
 pub mod customer_io;
 pub mod discord;
@@ -56,6 +61,7 @@ pub mod ghost;
 pub mod gitea;
 pub mod github;
 pub mod gitlab;
+pub mod gocardless;
 pub mod graph;
 pub mod header_token;
 pub mod heroku;
@@ -63,13 +69,19 @@ pub mod hubspot;
 pub mod hygraph;
 pub mod intercom;
 pub mod jira;
-pub mod jws;
+pub mod jwt;
 pub mod kit;
 pub mod launchdarkly;
 pub mod lemon_squeezy;
+pub mod line;
 pub mod linear;
 pub mod mailgun;
+pub mod mandrill;
+pub mod mercado_pago;
+pub mod messagebird;
+pub mod meta;
 pub mod microsoft_teams;
+pub mod mollie;
 pub mod monday;
 pub mod mux;
 pub mod netlify;
@@ -78,8 +90,11 @@ pub mod okta;
 pub mod paddle;
 pub mod pagerduty;
 pub mod patreon;
+pub mod paypal;
 pub mod paystack;
+pub mod plivo;
 pub mod razorpay;
+pub mod recurly;
 pub mod sanity;
 pub mod segment;
 pub mod sendgrid;
@@ -94,11 +109,15 @@ pub mod square;
 pub mod standard;
 pub mod stripe;
 pub mod tally;
+pub mod telegram;
+pub mod telnyx;
 pub mod trello;
 pub mod twilio;
 pub mod twitch;
 pub mod typeform;
 pub mod vercel;
+pub mod viber;
+pub mod vonage;
 pub mod webex;
 pub mod webflow;
 pub mod woocommerce;
@@ -116,7 +135,7 @@ pub(crate) use parse::{
     bad_signature, check_sent_within, check_timestamp, header, json_body, json_str,
     required_header, required_json_str, signature_header,
 };
-pub use parse::{form_pairs, Inbound};
+pub use parse::{form_encode, form_pairs, Inbound};
 pub use registry::{provider_names, public_url, token_header, Build, Registration, PROVIDERS};
 pub use verdict::{
     Ack, Handshake, HandshakeBody, Rejection, Verdict, Verified, MAX_EVENT_ID_BYTES,
@@ -325,11 +344,10 @@ impl Provider {
         req: &Inbound<'_>,
         now: UnixMs,
     ) -> Result<Verdict, Rejection> {
-        // A HEAD is a GET without its answer's body (Trello checks a
-        // callback URL with one).
+        // A HEAD is a GET without its answer's body (Trello and Mandrill
+        // check a callback URL with one).
         let allowed = *req.method == Method::POST
-            || ((*req.method == Method::GET || *req.method == Method::HEAD)
-                && self.scheme.handles_get());
+            || (matches!(*req.method, Method::GET | Method::HEAD) && self.scheme.handles_get());
         if !allowed {
             return Err(Rejection::MethodNotAllowed(format!(
                 "{} sends POST requests only, not {}",

@@ -1,5 +1,5 @@
 //! monday.com (app and integration webhooks): `Authorization` carries a JWT
-//! signed with HS256 under the app's signing secret (see [`super::jws`]),
+//! signed with HS256 under the app's signing secret (see [`super::jwt`]),
 //! refused once its `exp` has passed. The token authorises the request but
 //! does not cover the body, as monday.com designs it; the `Authorization`
 //! header is never stored. The event ID is the body's `event.triggerUuid`,
@@ -9,7 +9,7 @@
 //! token checks out with the same `{"challenge"}` and not stored.
 
 use super::{
-    json_body, json_str, jws, required_json_str, signature_header, Handshake, Inbound, Keys,
+    json_body, json_str, jwt, required_json_str, signature_header, Handshake, Inbound, Keys,
     Rejection, Scheme, Verdict, Verified,
 };
 
@@ -29,7 +29,7 @@ impl Scheme for Monday {
     ) -> Result<Verdict, Rejection> {
         let raw = signature_header(req.headers, "authorization")?;
         let token = raw.strip_prefix("Bearer ").unwrap_or(raw);
-        let claims = jws::verify(token, keys, "Authorization")?;
+        let claims = jwt::verify(token, keys, &["HS256"])?;
         if let Some(exp) = claims.get("exp") {
             match exp.as_i64() {
                 Some(exp) if exp >= now => {}
@@ -60,7 +60,7 @@ impl Scheme for Monday {
 
     fn sign(&self, key: &[u8], _: &[u8], now: i64, _: &str) -> Vec<(String, String)> {
         let claims = serde_json::json!({ "iat": now, "exp": now + REPLAY_TOKEN_SECS });
-        vec![("Authorization".into(), jws::sign(key, &claims))]
+        vec![("Authorization".into(), jwt::sign(key, &claims))]
     }
 
     fn body_id_pointer(&self) -> Option<&str> {

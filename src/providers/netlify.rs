@@ -1,7 +1,7 @@
 //! Netlify (outgoing deploy and form notifications with a JWS secret):
 //! `X-Webhook-Signature` is a JWT signed with HS256 under the notification's
 //! JWS secret token, whose claims are `iss: "netlify"` and `sha256`, the hex
-//! SHA-256 of the body (see [`super::jws`]). The type is `X-Netlify-Event`
+//! SHA-256 of the body (see [`super::jwt`]). The type is `X-Netlify-Event`
 //! (`deploy_created`, `deploy_failed`, `submission_created`); a deploy
 //! sends one notification per state with the same body `id`, so the event
 //! ID is `{X-Netlify-Event}:{id}`.
@@ -9,7 +9,7 @@
 use sha2::Digest as _;
 
 use super::{
-    json_body, jws, required_header, required_json_str, signature_header, Inbound, Keys, Rejection,
+    json_body, jwt, required_header, required_json_str, signature_header, Inbound, Keys, Rejection,
     Scheme, Verdict, Verified,
 };
 use crate::crypto::ct_eq;
@@ -29,7 +29,7 @@ impl Scheme for Netlify {
         _: i64,
     ) -> Result<Verdict, Rejection> {
         let token = signature_header(req.headers, "x-webhook-signature")?;
-        let claims = jws::verify(token, keys, "X-Webhook-Signature")?;
+        let claims = jwt::verify(token, keys, &["HS256"])?;
         if claims.get("iss").and_then(|v| v.as_str()) != Some("netlify") {
             return Err(Rejection::Unauthorized(
                 "X-Webhook-Signature was not issued by netlify".into(),
@@ -53,7 +53,7 @@ impl Scheme for Netlify {
             "iss": "netlify",
             "sha256": hex::encode(sha2::Sha256::digest(body)),
         });
-        vec![("X-Webhook-Signature".into(), jws::sign(key, &claims))]
+        vec![("X-Webhook-Signature".into(), jwt::sign(key, &claims))]
     }
 }
 
@@ -93,7 +93,7 @@ mod tests {
 
     #[test]
     fn another_issuer_is_refused() {
-        let token = crate::providers::jws::sign(
+        let token = crate::providers::jwt::sign(
             SECRET.as_bytes(),
             &serde_json::json!({"iss": "elsewhere", "sha256": "00"}),
         );

@@ -149,6 +149,20 @@ pub fn form_pairs(text: &[u8]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Percent-encodes one form field: everything but ASCII letters, digits
+/// and `-._~` as `%XX`, the inverse of [`form_pairs`] for a signer that
+/// builds a form body (Braintree).
+pub fn form_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 fn percent_decode(raw: &[u8]) -> String {
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
@@ -172,6 +186,14 @@ fn percent_decode(raw: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn form_encode_is_undone_by_form_pairs() {
+        let text = "a+b/c=\n|d é";
+        let body = format!("k={}", form_encode(text));
+        assert_eq!(body, "k=a%2Bb%2Fc%3D%0A%7Cd%20%C3%A9");
+        assert_eq!(form_pairs(body.as_bytes())[0].1, text);
+    }
 
     #[test]
     fn form_pairs_decode_in_order() {

@@ -239,6 +239,122 @@ pub const PROVIDERS: &[Registration] = &[
         keys: sns::KEYS,
         build: |source, key| Ok(Arc::new(sns::Sns::from_config(source, key)?)),
     },
+    // Providers III: payments, Meta and messaging
+    Registration {
+        name: "meta",
+        keys: &["verify_token"],
+        build: |source, key| Ok(Arc::new(meta::Meta::from_config(source, key)?)),
+    },
+    // Aliases of `meta`: one provider, counted once.
+    Registration {
+        name: "whatsapp",
+        keys: &["verify_token"],
+        build: |source, key| Ok(Arc::new(meta::Meta::from_config(source, key)?)),
+    },
+    Registration {
+        name: "instagram",
+        keys: &["verify_token"],
+        build: |source, key| Ok(Arc::new(meta::Meta::from_config(source, key)?)),
+    },
+    Registration {
+        name: "messenger",
+        keys: &["verify_token"],
+        build: |source, key| Ok(Arc::new(meta::Meta::from_config(source, key)?)),
+    },
+    Registration {
+        name: "adyen",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(adyen::Adyen)),
+    },
+    Registration {
+        name: "braintree",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(braintree::Braintree)),
+    },
+    Registration {
+        name: "paypal",
+        keys: paypal::KEYS,
+        build: |source, key| Ok(Arc::new(paypal::Paypal::from_config(source, key)?)),
+    },
+    Registration {
+        name: "checkout-com",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(checkout_com::SCHEME)),
+    },
+    Registration {
+        name: "gocardless",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(gocardless::SCHEME)),
+    },
+    Registration {
+        name: "coinbase-commerce",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(coinbase_commerce::SCHEME)),
+    },
+    Registration {
+        name: "recurly",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(recurly::Recurly)),
+    },
+    Registration {
+        name: "mercado-pago",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(mercado_pago::MercadoPago)),
+    },
+    Registration {
+        name: "cashfree",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(cashfree::Cashfree)),
+    },
+    Registration {
+        name: "mollie",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(mollie::SCHEME)),
+    },
+    Registration {
+        name: "telnyx",
+        keys: &["public_keys", "signing_key"],
+        build: |source, key| Ok(Arc::new(telnyx::Telnyx::from_config(source, key)?)),
+    },
+    Registration {
+        name: "telegram",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(telegram::Telegram)),
+    },
+    Registration {
+        name: "line",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(line::SCHEME)),
+    },
+    Registration {
+        name: "viber",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(viber::SCHEME)),
+    },
+    Registration {
+        name: "mandrill",
+        keys: &["public_url"],
+        build: |source, key| Ok(Arc::new(mandrill::Mandrill::from_config(source, key)?)),
+    },
+    Registration {
+        name: "plivo",
+        keys: &["public_url"],
+        build: |source, key| Ok(Arc::new(plivo::Plivo::from_config(source, key)?)),
+    },
+    Registration {
+        name: "vonage",
+        keys: &[],
+        build: |_, _| Ok(Arc::new(vonage::Vonage)),
+    },
+    Registration {
+        name: "messagebird",
+        keys: &["public_url"],
+        build: |source, key| {
+            Ok(Arc::new(messagebird::Messagebird::from_config(
+                source, key,
+            )?))
+        },
+    },
     // Providers III: developer tools and workplace apps
     Registration {
         name: "webex",

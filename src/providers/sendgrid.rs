@@ -123,6 +123,7 @@ impl Scheme for Sendgrid {
             parts.push(Part {
                 range,
                 verified: Verified::new(id, event_type)?,
+                bytes: None,
             });
         }
         Ok(Verdict::Batch(parts))

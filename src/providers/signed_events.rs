@@ -1,8 +1,9 @@
 //! Senders that sign the body with one HMAC header and post their events
 //! as `{"events": [...]}`, as a table row: each event is stored on its own
-//! (see [`super::batch`]). Xero and FastSpring differ only in the header,
-//! where an event's ID and type are, and whether an empty list is a URL
-//! check, so each is a [`SignedEvents`] constant and its vectors.
+//! (see [`super::batch`]). Xero, FastSpring, LINE and GoCardless differ only
+//! in the header, where an event's ID and type are, and whether (and how)
+//! an empty list is a URL check, so each is a [`SignedEvents`] constant and
+//! its vectors.
 
 use serde_json::Value;
 
@@ -18,10 +19,10 @@ pub struct SignedEvents {
     /// The JSON pointer of an event's ID; `None`: the SHA-256 of its bytes.
     pub id: Option<&'static str>,
     pub event_type: fn(&Value) -> Option<String>,
-    /// Whether a signed, empty `events` list is the sender's check of the
-    /// URL (Xero's intent to receive), answered 200 with an empty body;
-    /// otherwise it is refused (400).
-    pub empty_is_check: bool,
+    /// When a signed, empty `events` list is the sender's check of the URL
+    /// (Xero's intent to receive, LINE's "Verify" button), its answer, and
+    /// nothing is stored; with `None` such a list is refused (400).
+    pub empty_is_check: Option<fn() -> Handshake>,
 }
 
 impl Scheme for SignedEvents {
@@ -39,8 +40,8 @@ impl Scheme for SignedEvents {
                 self.provider
             ))
         })?;
-        if elements.is_empty() && self.empty_is_check {
-            return Ok(Verdict::Handshake(Handshake::text("")));
+        if let (true, Some(answer)) = (elements.is_empty(), self.empty_is_check) {
+            return Ok(Verdict::Handshake(answer()));
         }
         let parts = parts(req.body, elements, "event", self.id, self.event_type)?;
         Ok(Verdict::Batch(parts))

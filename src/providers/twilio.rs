@@ -12,11 +12,11 @@
 //! for messaging callbacks (`MessageStatus`, else `SmsStatus`),
 //! `call.{CallStatus}` for voice, the body's `type` for JSON, else `twilio`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
 
-use super::kit::{body_sha256, signed_url};
+use super::kit::{body_sha256, signed_text, signed_url};
 use super::{
     bad_signature, form_pairs, header, json_str, signature_header, Inbound, Keys, Rejection,
     Scheme, Verdict, Verified,
@@ -35,22 +35,6 @@ impl Twilio {
             public_url: super::public_url(source, key)?,
         })
     }
-}
-
-/// The text Twilio signs: the URL, then the sorted parameters.
-fn signed_text(url: &str, params: &[(String, String)]) -> String {
-    let mut sorted: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for (k, v) in params {
-        sorted.entry(k).or_default().insert(v);
-    }
-    let mut text = url.to_string();
-    for (k, values) in sorted {
-        for v in values {
-            text.push_str(k);
-            text.push_str(v);
-        }
-    }
-    text
 }
 
 /// The URL with its default port added, or removed when it has one.

@@ -23,13 +23,15 @@ pub struct Verified {
 }
 
 /// How a provider requires a stored event to be acknowledged, where
-/// hookgate's JSON 200 would not do (Discord).
+/// hookgate's JSON 200 would not do (Discord, Adyen).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ack {
     /// 204 with no body.
     NoContent,
     /// 200 with this JSON body.
     Json(serde_json::Value),
+    /// 200 with this plain-text body (Adyen's `[accepted]`).
+    Text(&'static str),
 }
 
 impl Verified {

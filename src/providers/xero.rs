@@ -13,6 +13,7 @@
 use super::json_str;
 use super::kit::{BodyHmac, Encoding};
 use super::signed_events::SignedEvents;
+use super::Handshake;
 use crate::crypto::Digest;
 
 pub const SCHEME: SignedEvents = SignedEvents {
@@ -26,7 +27,7 @@ pub const SCHEME: SignedEvents = SignedEvents {
             json_str(e, "/eventType")?
         ))
     },
-    empty_is_check: true,
+    empty_is_check: Some(|| Handshake::text("")),
 };
 
 #[cfg(test)]

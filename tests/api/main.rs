@@ -21,6 +21,7 @@ mod ingest;
 mod modules;
 mod openapi;
 mod packaging;
+mod payments_messaging;
 mod postgres;
 mod process;
 mod properties;

@@ -407,10 +407,14 @@ fn route_test_cli(config: &Path, source: &str, folder: &Path) -> Vec<Value> {
 async fn the_route_tester_agrees_with_ingest_on_every_fixture(backend: Backend) {
     let target = TestTarget::start().await;
     let sources = crate::test_keys::sources();
+    // SNS and PayPal verify with a certificate that ingest fetches over
+    // HTTPS before verifying (`Scheme::preflight`); the route tester never
+    // fetches, so their fixtures cannot be tested by it (and their sources
+    // need a certificate server, see `sns.rs`).
     let folders: Vec<(&str, &str)> = crate::fixtures::SOURCES
         .iter()
         .copied()
-        .filter(|(_, source)| *source != "sns")
+        .filter(|(_, source)| !matches!(*source, "sns" | "paypal"))
         .collect();
     let mut extra = sources.clone();
     for (_, source) in &folders {

@@ -17,6 +17,11 @@ pub const TWITCH_SECRET: &str = "twitch-test-secret-9a1c";
 pub const ZOOM_SECRET: &str = "zoom-test-secret-token-5d2e";
 pub const DROPBOX_SECRET: &str = "dropbox-test-app-secret-77f0";
 pub const GRAPH_CLIENT_STATE: &str = "graph-test-client-state-1b4c";
+pub const TELNYX_SEED: [u8; 32] = [0x44; 32];
+pub const ADYEN_HMAC_KEY: &str = "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056";
+pub const LINE_SECRET: &str = "line-channel-secret-6a2f";
+pub const GOCARDLESS_SECRET: &str = "gocardless-webhook-secret-3d8e";
+pub const MANDRILL_KEY: &str = "mandrill-webhook-key-9b1c";
 
 pub fn ed25519_public(seed: &[u8; 32]) -> [u8; 32] {
     ed25519_dalek::SigningKey::from_bytes(seed)
@@ -80,11 +85,40 @@ secrets = ["{DROPBOX_SECRET}"]
 name = "graph"
 provider = "microsoft-graph"
 secrets = ["{GRAPH_CLIENT_STATE}"]
+
+[[sources]]
+name = "telnyx"
+provider = "telnyx"
+public_keys = ["{telnyx_public}"]
+signing_key = "{telnyx_seed}"
+
+[[sources]]
+name = "adyen"
+provider = "adyen"
+secrets = ["{ADYEN_HMAC_KEY}"]
+
+[[sources]]
+name = "line"
+provider = "line"
+secrets = ["{LINE_SECRET}"]
+
+[[sources]]
+name = "gocardless"
+provider = "gocardless"
+secrets = ["{GOCARDLESS_SECRET}"]
+
+[[sources]]
+name = "mandrill"
+provider = "mandrill"
+secrets = ["{MANDRILL_KEY}"]
+public_url = "https://hooks.example.com/ingest/mandrill"
 "#,
         discord_public = hex::encode(ed25519_public(&DISCORD_SEED)),
         discord_seed = hex::encode(DISCORD_SEED),
         standard_public = B64.encode(ed25519_public(&STANDARD_SEED)),
         standard_seed = B64.encode(STANDARD_SEED),
+        telnyx_public = B64.encode(ed25519_public(&TELNYX_SEED)),
+        telnyx_seed = B64.encode(TELNYX_SEED),
     )
 }
 

@@ -24,8 +24,6 @@
 //! `tolerance_secs` sets one.
 
 use base64::{engine::general_purpose::STANDARD as B64, Engine};
-use rsa::pkcs1::DecodeRsaPrivateKey;
-use rsa::pkcs8::DecodePrivateKey;
 use rsa::{Pkcs1v15Sign, RsaPrivateKey};
 use serde_json::{Map, Value};
 use sha1::Sha1;
@@ -37,7 +35,7 @@ use crate::config::{ConfigError, SourceConfig};
 use certs::{cert_url_host, Certificates};
 pub use certs::{host_allowed, DEFAULT_CERT_HOSTS};
 
-mod certs;
+pub mod certs;
 
 /// The provider-specific source keys `aws-sns` reads.
 pub const KEYS: &[&str] = &[
@@ -77,39 +75,12 @@ impl Sns {
                 ));
             }
         }
-        let signing = match (&source.signing_key, &source.sns_signing_cert_url) {
-            (None, None) => None,
-            (Some(pem), Some(url)) => {
-                let pem = pem.expose();
-                let private = RsaPrivateKey::from_pkcs8_pem(pem)
-                    .or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem))
-                    .map_err(|_| {
-                        ConfigError::new(
-                            format!("{key}.signing_key"),
-                            "not an RSA private key in PEM (PKCS#8 or PKCS#1)",
-                        )
-                    })?;
-                if cert_url_host(&certs.hosts, url).is_err() {
-                    return Err(ConfigError::new(
-                        format!("{key}.sns_signing_cert_url"),
-                        "must be an https URL on a host that sns_cert_hosts allows",
-                    ));
-                }
-                Some((Box::new(private), url.clone()))
-            }
-            (Some(_), None) => {
-                return Err(ConfigError::new(
-                    format!("{key}.sns_signing_cert_url"),
-                    "signing_key needs the https URL where its certificate is served",
-                ))
-            }
-            (None, Some(_)) => {
-                return Err(ConfigError::new(
-                    format!("{key}.signing_key"),
-                    "sns_signing_cert_url is only used with a development signing_key",
-                ))
-            }
-        };
+        let signing = certs::development_signer(
+            source.signing_key.as_ref(),
+            (source.sns_signing_cert_url.as_ref(), "sns_signing_cert_url"),
+            &certs,
+            key,
+        )?;
         Ok(Sns {
             certs,
             confirm: source.sns_confirm_subscriptions.unwrap_or(false),
@@ -193,14 +164,10 @@ impl Scheme for Sns {
             let Ok(msg) = message(req.body) else {
                 return Ok(());
             };
-            let Some(url) = field(&msg, "SigningCertURL") else {
-                return Ok(());
-            };
-            cert_url_host(&self.certs.hosts, url)?;
-            if self.certs.cached(url).is_some() {
-                return Ok(());
+            match field(&msg, "SigningCertURL") {
+                Some(url) => self.certs.ensure(url).await,
+                None => Ok(()),
             }
-            self.certs.fetch(url.to_string()).await
         })
     }
 

@@ -90,7 +90,36 @@ pub const MORE_SOURCES: &[(&str, &str, &str, &str)] = &[
         "header-token-25",
         "token_header = \"X-Webhook-Token\"\nevent_id_pointer = \"/id\"",
     ),
-    // Providers III: developer tools and workplace apps.
+    // Providers III: payments, Meta and messaging
+    (
+        "meta",
+        "meta",
+        "meta-app-secret-26",
+        "verify_token = \"meta-verify-token-26\"",
+    ),
+    ("checkout-com", "checkout-com", "cko-secret-27", ""),
+    ("recurly", "recurly", "recurly-key-28", ""),
+    ("mercado-pago", "mercado-pago", "mp-secret-29", ""),
+    ("coinbase-commerce", "coinbase-commerce", "cc-secret-30", ""),
+    ("cashfree", "cashfree", "cashfree-secret-31", ""),
+    ("mollie", "mollie", "mollie-secret-32", ""),
+    ("viber", "viber", "viber-token-33", ""),
+    ("telegram", "telegram", "tg-secret-token-34", ""),
+    ("braintree", "braintree", "bt_public_35:bt_private_35", ""),
+    (
+        "plivo",
+        "plivo",
+        "plivo-auth-token-36",
+        "public_url = \"https://hooks.example.com/ingest/plivo\"",
+    ),
+    ("vonage", "vonage", "vonage-signature-secret-37", ""),
+    (
+        "messagebird",
+        "messagebird",
+        "messagebird-signing-key-38",
+        "public_url = \"https://hooks.example.com/ingest/messagebird\"",
+    ),
+    // Providers III: developer tools and workplace apps
     ("webex", "webex", "webex-secret-26", ""),
     ("gitea", "gitea", "gitea-secret-27", ""),
     ("forgejo", "forgejo", "forgejo-secret-28", ""),
