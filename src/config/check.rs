@@ -27,6 +27,15 @@ impl Config {
                 ("max_connections", server.max_connections as u64),
             ],
         )?;
+        if server.max_inflight_body_bytes < server.max_body_bytes {
+            return Err(ConfigError::new(
+                "server.max_inflight_body_bytes",
+                format!(
+                    "must be at least server.max_body_bytes ({}), or a body of the largest allowed size could never be received",
+                    server.max_body_bytes
+                ),
+            ));
+        }
         let url = &self.database.url;
         if !(url.starts_with("sqlite:")
             || url.starts_with("postgres://")
