@@ -94,6 +94,11 @@ pub const FAMILIES: &[(&str, Kind, &str)] = &[
         "Requests answered 503 because their body would pass server.max_inflight_body_bytes.",
     ),
     (
+        "hookgate_route_errors_total",
+        Kind::Counter,
+        "Route expressions (filter, transform, ordering_key) that failed at run time, by source, target and expression.",
+    ),
+    (
         "hookgate_retention_pruned_total",
         Kind::Counter,
         "Finished events deleted by retention.",

@@ -152,6 +152,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_body_budget_holds_at_least_one_largest_body() {
+        let text = "[server]\nmax_body_bytes = 2048\nmax_inflight_body_bytes = 1024\n";
+        let err = crate::config::Config::from_toml(text, &|_| None).unwrap_err();
+        assert!(
+            err.to_string().contains("server.max_inflight_body_bytes"),
+            "{err}"
+        );
+        let text = "[server]\nmax_body_bytes = 2048\nmax_inflight_body_bytes = 2048\n";
+        let config = crate::config::Config::from_toml(text, &|_| None).unwrap();
+        assert_eq!(config.server.max_inflight_body_bytes, 2048);
+        let default = crate::config::Config::from_toml("", &|_| None).unwrap();
+        assert_eq!(default.server.max_inflight_body_bytes, 268_435_456);
+    }
+
+    #[test]
     fn urls_are_redacted() {
         assert_eq!(
             redact_url("https://u:p4ss@h.example:8443/a/b?token=t0k#f"),
