@@ -180,11 +180,12 @@ async fn hostile_uploads_stay_within_the_memory_budget() {
     TestConfig::new()
         .database(&db.url)
         .request_timeout_ms(600_000)
+        .max_body_bytes(DECLARED)
         .server_keys(&format!(
-            "max_body_bytes = {DECLARED}\nmax_inflight_body_bytes = {BUDGET}\nheader_timeout_ms = 600000\nidle_timeout_ms = 600000"
+            "max_inflight_body_bytes = {BUDGET}\nheader_timeout_ms = 600000\nidle_timeout_ms = 600000"
         ))
         .write(&path);
-    let proc = spawn_binary(&path, &[], &[("RUST_LOG", "warn")]);
+    let proc = spawn_binary(&path, &[], &[]);
     let pid = proc.child.id();
     let addr = proc.addr.to_string();
     // Warm: one request through every part, then the idle size.
