@@ -13,6 +13,7 @@ use crate::client_ip::Cidrs;
 use crate::config::Config;
 use crate::providers::{Keys, Provider};
 use crate::routes::Routes;
+use crate::server::BodyBudget;
 use crate::store::Store;
 
 /// A configured source, ready to verify requests.
@@ -40,4 +41,6 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Cidrs,
+    /// Request bodies in memory, all together (`server.max_inflight_body_bytes`).
+    pub body_budget: Arc<BodyBudget>,
 }

@@ -2,6 +2,12 @@
 
 use clap::Parser;
 
+/// jemalloc, whose background thread returns freed memory to the OS
+/// instead of keeping it in the heap; its settings are in
+/// `.cargo/config.toml` (one arena, no thread caches, 1 s decay).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() {
     // A route-expression worker (see `routes::sandbox`): no runtime, no logs.
     if std::env::args_os()

@@ -67,6 +67,7 @@ pub struct Application {
     roles: Roles,
     grace: Duration,
     limits: crate::server::Limits,
+    budget: Arc<crate::server::BodyBudget>,
     retention: RetentionConfig,
 }
 
@@ -75,6 +76,8 @@ impl Application {
     /// also its validation), then connects and migrates the store and binds
     /// the listener.
     pub async fn build(config: Config, roles: Roles) -> Result<Application, StartupError> {
+        // First, so the counters registered below land in it.
+        let metrics = crate::telemetry::metrics_handle();
         let Wiring {
             config,
             sources,
@@ -82,10 +85,12 @@ impl Application {
             routes,
             trusted_proxies,
         } = Wiring::build(config)?;
-        for place in config.shipped_development_values() {
+        let shipped = config.shipped_development_values();
+        if !shipped.is_empty() {
+            // One line naming every key, so the warning is read, not scrolled past.
             tracing::warn!(
-                key = %place,
-                "uses the development value shipped in hookgate.toml: anyone can sign with it; replace it"
+                keys = %shipped.join(", "),
+                "these keys use the development values shipped in hookgate.toml: anyone can sign with them; replace them"
             );
         }
         let limits = server_limits(&config, roles);
@@ -119,9 +124,17 @@ impl Application {
             routes,
             max_body_bytes: config.server.max_body_bytes,
             wake,
-            metrics: crate::telemetry::metrics_handle(),
+            metrics,
             trusted_proxies,
+            body_budget: Arc::new(crate::server::BodyBudget::new(
+                config.server.max_inflight_body_bytes,
+                config.server.max_body_bytes,
+            )),
         });
+        let budget = state.body_budget.clone();
+        // Every source's and target's counters exist from the start, at 0.
+        crate::ingest::register_metrics(state.sources.keys());
+        metrics::counter!("hookgate_body_budget_refusals_total").increment(0);
         let router = router(state, roles);
         Ok(Application {
             listener,
@@ -131,6 +144,7 @@ impl Application {
             roles,
             grace,
             limits,
+            budget,
             retention: config.retention.clone(),
         })
     }
@@ -144,7 +158,22 @@ impl Application {
     /// Serves until `stop` is cancelled; then stops accepting, finishes
     /// in-flight requests and lets the dispatcher drain.
     pub async fn run_until_stopped(self, stop: CancellationToken) -> std::io::Result<()> {
-        tracing::info!(addr = %self.local_addr(), backend = self.store.backend(), "hookgate listening");
+        let addr = self.local_addr();
+        let base = format!("http://{addr}");
+        let ingest = if self.roles.ingest {
+            format!("{base}/ingest/{{source}}")
+        } else {
+            "off (--no-ingest)".to_string()
+        };
+        tracing::info!(
+            %addr,
+            backend = self.store.backend(),
+            %ingest,
+            console = %format!("{base}/console"),
+            admin_api = %format!("{base}/admin/v1"),
+            metrics = %format!("{base}/metrics"),
+            "hookgate listening"
+        );
         let dispatcher = if self.roles.dispatcher {
             Some(tokio::spawn(self.dispatcher.clone().run(stop.clone())))
         } else {
@@ -155,8 +184,14 @@ impl Application {
             self.retention.clone(),
             stop.clone(),
         ));
-        let served =
-            crate::server::serve(self.listener, self.router, self.limits, stop.clone()).await;
+        let served = crate::server::serve(
+            self.listener,
+            self.router,
+            self.limits,
+            self.budget,
+            stop.clone(),
+        )
+        .await;
         if let Some(task) = dispatcher {
             // The dispatcher bounds its own drain by shutdown_grace_ms.
             let _ = tokio::time::timeout(self.grace + Duration::from_secs(5), task).await;

@@ -31,6 +31,15 @@ impl Config {
                 ("max_connections", server.max_connections as u64),
             ],
         );
+        if server.max_inflight_body_bytes < server.max_body_bytes {
+            problems.push(ConfigError::new(
+                "server.max_inflight_body_bytes",
+                format!(
+                    "must be at least server.max_body_bytes ({}), or a body of the largest allowed size could never be received",
+                    server.max_body_bytes
+                ),
+            ));
+        }
         let url = &self.database.url;
         if !(url.starts_with("sqlite:")
             || url.starts_with("postgres://")
@@ -172,6 +181,21 @@ pub fn redact_url(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_body_budget_holds_at_least_one_largest_body() {
+        let text = "[server]\nmax_body_bytes = 2048\nmax_inflight_body_bytes = 1024\n";
+        let err = crate::config::Config::from_toml(text, &|_| None).unwrap_err();
+        assert!(
+            err.to_string().contains("server.max_inflight_body_bytes"),
+            "{err}"
+        );
+        let text = "[server]\nmax_body_bytes = 2048\nmax_inflight_body_bytes = 2048\n";
+        let config = crate::config::Config::from_toml(text, &|_| None).unwrap();
+        assert_eq!(config.server.max_inflight_body_bytes, 2048);
+        let default = crate::config::Config::from_toml("", &|_| None).unwrap();
+        assert_eq!(default.server.max_inflight_body_bytes, 268_435_456);
+    }
 
     #[test]
     fn urls_are_redacted() {

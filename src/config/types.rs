@@ -48,6 +48,10 @@ pub struct ServerConfig {
     /// longest for a request gives way to a new one; when all are busy, new
     /// ones wait in the accept queue.
     pub max_connections: usize,
+    /// Bytes of request bodies being received or handled, all requests
+    /// together; a request that would pass it is answered 503 with
+    /// `Retry-After`, so hostile uploads cannot grow memory without bound.
+    pub max_inflight_body_bytes: usize,
     /// Peers (CIDR) whose `X-Forwarded-For` is believed when a source has
     /// `allow_ips`; everyone else is judged by the connection's address.
     pub trusted_proxies: Vec<String>,
@@ -63,6 +67,7 @@ impl Default for ServerConfig {
             header_timeout_ms: 10_000,
             idle_timeout_ms: 60_000,
             max_connections: 10_000,
+            max_inflight_body_bytes: 256 * 1024 * 1024,
             trusted_proxies: Vec::new(),
         }
     }

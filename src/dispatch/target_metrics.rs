@@ -8,13 +8,18 @@ use metrics::{Counter, Histogram};
 
 use crate::store::AttemptOutcome;
 
+/// What `hookgate_deliveries_total` counts: each [`AttemptOutcome`] by name.
+const OUTCOMES: [&str; 3] = ["delivered", "retry", "dead"];
+
 pub struct TargetMetrics {
     target: String,
     /// `hookgate_delivery_attempts_total` by status class: index 0 is
     /// `error` (no HTTP answer), 1 to 9 are `1xx` to `9xx`.
     attempts: [OnceLock<Counter>; 10],
-    /// `hookgate_deliveries_total` by outcome: delivered, retry, dead.
-    outcomes: [OnceLock<Counter>; 3],
+    /// `hookgate_deliveries_total` by outcome, in the order of [`OUTCOMES`];
+    /// registered at zero when the target is, so an `increase()` alert
+    /// fires on the first one after a restart.
+    outcomes: [Counter; 3],
     duration: OnceLock<Histogram>,
 }
 
@@ -23,7 +28,11 @@ impl TargetMetrics {
         TargetMetrics {
             target: target.to_string(),
             attempts: Default::default(),
-            outcomes: Default::default(),
+            outcomes: OUTCOMES.map(|outcome| {
+                let counter = metrics::counter!("hookgate_deliveries_total", "target" => target.to_string(), "outcome" => outcome);
+                counter.increment(0);
+                counter
+            }),
             duration: OnceLock::new(),
         }
     }
@@ -54,10 +63,7 @@ impl TargetMetrics {
             AttemptOutcome::Retry { .. } => 1,
             AttemptOutcome::Dead => 2,
         };
-        self.outcomes[i]
-            .get_or_init(|| {
-                metrics::counter!("hookgate_deliveries_total", "target" => self.target.clone(), "outcome" => outcome.as_str())
-            })
-            .increment(1);
+        debug_assert_eq!(OUTCOMES[i], outcome.as_str());
+        self.outcomes[i].increment(1);
     }
 }

@@ -25,6 +25,7 @@ use crate::app::{AppState, Source};
 use crate::error::ApiError;
 use crate::ids::now_ms;
 use crate::providers::{Inbound, Verdict};
+use crate::server::OverBudget;
 use crate::store::{IngestOutcome, NewEvent};
 use crate::time::UnixMs;
 
@@ -43,6 +44,35 @@ use respond::{
 /// How one request ended: the outcome named in metrics and logs, the event
 /// ID when one was stored, and the answer.
 type Handled = (&'static str, Option<String>, Response);
+
+/// Every outcome `hookgate_ingest_requests_total` counts for a source. Each
+/// is registered at zero for every configured source at start
+/// ([`register_metrics`]), so an `increase()` alert fires on the first one
+/// after a restart.
+pub const OUTCOMES: &[&str] = &[
+    "accepted",
+    "duplicate",
+    "conflict",
+    "unauthorized",
+    "bad_request",
+    "unavailable",
+    "too_large",
+    "forbidden",
+    "unsupported_encoding",
+    "method_not_allowed",
+    "handshake",
+    "confirmation_failed",
+];
+
+/// Registers each source's ingest counters at zero.
+pub fn register_metrics<'a>(sources: impl IntoIterator<Item = &'a String>) {
+    for source in sources {
+        for outcome in OUTCOMES {
+            metrics::counter!("hookgate_ingest_requests_total", "source" => source.clone(), "outcome" => *outcome)
+                .increment(0);
+        }
+    }
+}
 
 /// The handler of `/ingest/{source}`: every request is counted, timed and
 /// logged with its outcome.
@@ -122,6 +152,14 @@ async fn handle(
                 "too_large",
                 None,
                 ApiError::too_large(app.max_body_bytes).into_response(),
+            )
+        }
+        // The body passed server.max_inflight_body_bytes as it arrived.
+        Err(rejection) if OverBudget::is_cause_of(&rejection) => {
+            return (
+                "unavailable",
+                None,
+                ApiError::unavailable(OverBudget.to_string()).into_response(),
             )
         }
         Err(rejection) => {

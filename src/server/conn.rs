@@ -25,6 +25,9 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
+use crate::error::ApiError;
+
+use super::budget::{BodyBudget, Budgeted, OverBudget};
 use super::socket::Watched;
 use super::watch::{Action, Watch};
 use super::{Limits, Registry, MAX_HEADERS, MAX_HEAD_BYTES};
@@ -77,6 +80,7 @@ pub(super) async fn serve(
     router: Router,
     limits: Limits,
     (registry, id, watch): (Arc<Registry>, u64, Arc<Watch>),
+    budget: Arc<BodyBudget>,
     stop: CancellationToken,
     cut: CancellationToken,
     _slot: OwnedSemaphorePermit,
@@ -93,11 +97,24 @@ pub(super) async fn serve(
         service_watch.begin_request();
         let busy = BusyGuard(Arc::clone(&service_watch));
         let router = router.clone();
+        let share = budget.admit(req.headers());
         async move {
-            let response = router
-                .oneshot(req)
-                .await
-                .unwrap_or_else(|never: Infallible| match never {});
+            let response = match share {
+                // Its declared body does not fit: refused before reading it.
+                None => over_budget(),
+                Some(share) => {
+                    let req = req.map(|body| Body::new(Budgeted::new(body, Arc::clone(&share))));
+                    let response = router
+                        .oneshot(req)
+                        .await
+                        .unwrap_or_else(|never: Infallible| match never {});
+                    if share.exceeded() {
+                        over_budget()
+                    } else {
+                        response
+                    }
+                }
+            };
             Ok::<_, Infallible>(response.map(|body| Tracked { body, _busy: busy }))
         }
     });
@@ -147,6 +164,14 @@ pub(super) async fn serve(
         }
     }
     registry.remove(id);
+}
+
+/// 503 with `Retry-After`: the request's body would pass
+/// `server.max_inflight_body_bytes`.
+fn over_budget() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    metrics::counter!("hookgate_body_budget_refusals_total").increment(1);
+    ApiError::unavailable(OverBudget.to_string()).into_response()
 }
 
 async fn sleep_until(at: Option<Instant>) {

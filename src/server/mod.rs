@@ -13,11 +13,14 @@
 //!   longest for a request (idle, or still sending its head) is closed for
 //!   the newcomer, so slow clients cannot hold the service; when all are
 //!   busy with requests, the newcomer waits.
+//! - Request bodies, all together, stay within `max_inflight_body_bytes`
+//!   (`budget`): past it a request is answered 503 before its body is read.
 //! - A failed accept (out of file descriptors) frees one idle connection and
 //!   backs off instead of spinning.
 //! - On stop: the listener closes, idle connections close, requests in
 //!   flight are answered, and whatever is left after the drain time is cut.
 
+mod budget;
 mod conn;
 mod socket;
 mod watch;
@@ -34,6 +37,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use watch::Watch;
+
+pub use budget::{BodyBudget, OverBudget};
 
 /// What the server enforces per connection and in all.
 #[derive(Debug, Clone, Copy)]
@@ -124,10 +129,12 @@ impl Registry {
 }
 
 /// Serves `router` on `listener` until `stop` is cancelled, then drains.
+/// Request bodies count against `budget`.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Limits,
+    budget: Arc<BodyBudget>,
     stop: CancellationToken,
 ) -> std::io::Result<()> {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
@@ -182,6 +189,7 @@ pub async fn serve(
             router.clone(),
             limits,
             (Arc::clone(&registry), id, watch),
+            Arc::clone(&budget),
             stop.clone(),
             cut.clone(),
             slot,

@@ -130,6 +130,12 @@ impl Store {
         both!(self, s => s.backlog().await)
     }
 
+    /// One target's pending deliveries, counted up to `cap`, and the
+    /// creation time of the oldest: bounded work whatever the backlog.
+    pub async fn target_backlog(&self, target: &str, cap: i64) -> Result<TargetBacklog> {
+        both!(self, s => s.target_backlog(target, cap).await)
+    }
+
     pub async fn event(&self, event_id: &str) -> Result<Option<EventRow>> {
         both!(self, s => s.event(event_id).await)
     }

@@ -182,6 +182,14 @@ pub struct Backlog {
     pub oldest_created_at: Option<i64>,
 }
 
+/// One target's outbox depth as `/metrics` reads it: `pending` counted up
+/// to a cap ([`super::Store::target_backlog`]).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TargetBacklog {
+    pub pending: i64,
+    pub oldest_created_at: Option<i64>,
+}
+
 /// A stored event, with its raw body and headers.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EventRow {

@@ -50,6 +50,11 @@ macro_rules! read_methods {
     () => {
         $crate::store::reads::read!(backlog() -> Vec<$crate::store::Backlog>, BACKLOG, fetch_all);
         $crate::store::reads::read!(
+            target_backlog(target: &str, cap: i64) -> $crate::store::TargetBacklog,
+            TARGET_BACKLOG,
+            fetch_one
+        );
+        $crate::store::reads::read!(
             event(event_id: &str) -> Option<$crate::store::EventRow>, EVENT, fetch_optional
         );
         $crate::store::reads::read!(

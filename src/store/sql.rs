@@ -134,6 +134,15 @@ pub const RELEASE: &str = "UPDATE deliveries SET locked_until = 0, lock_owner = 
     attempts = attempts - 1 WHERE lock_owner = $1 AND status = 'pending' AND id IN ";
 pub const BACKLOG: &str = "SELECT target, COUNT(*) AS pending, MIN(created_at) AS \
     oldest_created_at FROM deliveries WHERE status = 'pending' GROUP BY target";
+/// One target's pending count, counted no further than `$2` index entries,
+/// and the creation time of its oldest pending delivery (the smallest ID,
+/// IDs being time-ordered: one seek, then one row by primary key). Both
+/// walk only the `(status, target, id)` index, so the cost of a scrape
+/// stays bounded however long the backlog grows.
+pub const TARGET_BACKLOG: &str = "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM deliveries \
+    WHERE status = 'pending' AND target = $1 LIMIT $2) AS counted) AS pending, \
+    (SELECT created_at FROM deliveries WHERE id = (SELECT MIN(id) FROM deliveries \
+    WHERE status = 'pending' AND target = $1)) AS oldest_created_at";
 pub const EVENT: &str = "SELECT id, source, provider_event_id, event_type, body_sha256, body, \
     headers, content_type, received_at, routed, route_errors FROM events WHERE id = $1";
 pub const DELIVERIES_OF: &str = "SELECT d.id, d.event_id, d.target, d.status, d.attempts, \

@@ -1,7 +1,8 @@
 //! External tools some tests drive: a Python with Playwright,
 //! openapi-spec-validator and openapi-python-client (the venv `.ci/run`
-//! creates), Debian's chromium and systemd's `systemd-analyze`. In CI (`CI` set) a missing tool fails the test; elsewhere the
-//! test says why it is skipped.
+//! creates), Debian's chromium, systemd's `systemd-analyze`, and `promtool`
+//! and `prometheus` from Debian's `prometheus` package. In CI (`CI` set) a
+//! missing tool fails the test; elsewhere the test says why it is skipped.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -65,4 +66,17 @@ pub fn script(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/python")
         .join(name)
+}
+
+/// A program of Debian's `prometheus` package (`promtool`, `prometheus`).
+pub fn prometheus_tool(name: &str) -> Option<PathBuf> {
+    let candidate = PathBuf::from("/usr/bin").join(name);
+    if candidate.exists() {
+        Some(candidate)
+    } else {
+        missing(&format!(
+            "no {} (Debian package prometheus)",
+            candidate.display()
+        ))
+    }
 }

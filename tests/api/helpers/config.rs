@@ -248,6 +248,7 @@ pub struct TestConfig {
     database_url: String,
     listen: String,
     request_timeout_ms: u64,
+    max_body_bytes: usize,
     server_keys: String,
     admin_token: Option<String>,
     extra: String,
@@ -267,6 +268,7 @@ impl TestConfig {
             database_url: "sqlite://unused.db".into(),
             listen: "127.0.0.1:0".into(),
             request_timeout_ms: 20_000,
+            max_body_bytes: MAX_BODY,
             server_keys: String::new(),
             admin_token: Some(ADMIN_TOKEN.into()),
             extra: String::new(),
@@ -280,6 +282,12 @@ impl TestConfig {
 
     pub fn request_timeout_ms(mut self, ms: u64) -> TestConfig {
         self.request_timeout_ms = ms;
+        self
+    }
+
+    /// `server.max_body_bytes` (default [`MAX_BODY`]).
+    pub fn max_body_bytes(mut self, bytes: usize) -> TestConfig {
+        self.max_body_bytes = bytes;
         self
     }
 
@@ -317,7 +325,7 @@ impl TestConfig {
             r#"
 [server]
 listen = "{listen}"
-max_body_bytes = {MAX_BODY}
+max_body_bytes = {max_body_bytes}
 request_timeout_ms = {request_timeout_ms}
 shutdown_grace_ms = 3000
 {server_keys}
@@ -340,6 +348,7 @@ lease_margin_ms = 2000
 "#,
             listen = self.listen,
             request_timeout_ms = self.request_timeout_ms,
+            max_body_bytes = self.max_body_bytes,
             server_keys = self.server_keys,
             database_url = self.database_url,
             sources = sources_toml(),

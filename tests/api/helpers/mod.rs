@@ -22,8 +22,8 @@ mod proxy;
 mod targets;
 
 pub use adapter::{
-    at_any_second, connect_store, now_ms, now_secs, provider_names, prune_once, Roles, Signer,
-    PROVIDER_ID_LOOKUP_SQL, STEPPED,
+    at_any_second, connect_store, now_ms, now_secs, parse_config, provider_names, prune_once,
+    Roles, Signer, PROVIDER_ID_LOOKUP_SQL, STEPPED,
 };
 pub use app::*;
 pub use cluster::*;
