@@ -13,8 +13,9 @@
 //! come from one vocabulary ([`status`]).
 //!
 //! Rooms: one module per resource ([`events`], [`conflicts`],
-//! [`deliveries`], [`config`]), what calls take in [`params`], and the
-//! document's shared parts in [`openapi`].
+//! [`deliveries`], [`config`], [`targets`] for pause and resume), what
+//! calls take in [`params`], and the document's shared parts in
+//! [`openapi`].
 
 use std::sync::Arc;
 
@@ -38,6 +39,7 @@ pub mod events;
 pub mod openapi;
 pub mod params;
 pub mod status;
+pub mod targets;
 
 /// The OpenAPI document and the router it describes, built from one list.
 pub fn api() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
@@ -53,6 +55,8 @@ pub fn api() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(conflicts::detail))
         .routes(routes!(config::sources))
         .routes(routes!(config::targets))
+        .routes(routes!(targets::pause))
+        .routes(routes!(targets::resume))
         .routes(routes!(config::stats))
         .split_for_parts();
     // After the routes are in: a modifier on `ApiDoc` would see no paths.

@@ -26,9 +26,10 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::{ConfigError, DispatcherConfig};
 use crate::ids::now_ms;
-use crate::store::{AttemptOutcome, AttemptRecord, ClaimRequest, Claimed, Store};
+use crate::store::{AttemptOutcome, AttemptRecord, Claim, ClaimRequest, Claimed, Store};
 use crate::time::UnixMs;
 
+pub mod protection;
 pub mod retry;
 pub mod send;
 mod target_metrics;
@@ -45,6 +46,18 @@ struct Target {
 
 /// A finished attempt waiting for the recorder, and where its answer goes.
 type RecordJob = (AttemptRecord, oneshot::Sender<crate::store::Result<bool>>);
+
+/// The shortest wait before claiming again for a target its protection
+/// held back, so a rate-limited target is claimed in small batches rather
+/// than once per token.
+const MIN_WAIT_MS: i64 = 5;
+
+/// Whose lease an attempt runs under.
+struct Lease {
+    owner: String,
+    /// The attempt is a half-open circuit's one probe.
+    probe: bool,
+}
 
 /// Most attempts recorded in one transaction.
 const RECORD_BATCH: usize = 512;
@@ -125,14 +138,15 @@ impl Dispatcher {
     }
 
     /// Leases due deliveries for every target with free slots (at most
-    /// `cap` each), all in one transaction. With `sweep` false, a target is
-    /// left out until a quarter of its slots are free (see [`Self::run`]).
-    /// Returns each target with its owner token and leased deliveries.
+    /// `cap` each), all in one transaction, as far as each target's
+    /// protection admits. With `sweep` false, a target is left out until a
+    /// quarter of its slots are free (see [`Self::run`]). Returns each
+    /// target with its owner token and claim.
     async fn claim_all(
         &self,
         cap: usize,
         sweep: bool,
-    ) -> crate::store::Result<Vec<(&Arc<Target>, String, Vec<Claimed>)>> {
+    ) -> crate::store::Result<Vec<(&Arc<Target>, String, Claim)>> {
         let now = now_ms();
         let wanted: Vec<(&Arc<Target>, String, usize)> = self
             .targets
@@ -156,6 +170,7 @@ impl Dispatcher {
                     + t.spec.timeout.as_millis() as i64
                     + self.settings.lease_margin_ms as i64,
                 owner,
+                protection: t.spec.protection,
             })
             .collect();
         let leased = self.store.claim_many(&requests).await?;
@@ -172,9 +187,9 @@ impl Dispatcher {
     pub async fn run_once(self: &Arc<Self>) -> crate::store::Result<usize> {
         let tracker = TaskTracker::new();
         let mut attempted = 0;
-        for (target, owner, batch) in self.claim_all(usize::MAX, true).await? {
-            attempted += batch.len();
-            self.spawn_attempts(&tracker, target, &owner, batch, &CancellationToken::new());
+        for (target, owner, claim) in self.claim_all(usize::MAX, true).await? {
+            attempted += claim.leased.len();
+            self.spawn_attempts(&tracker, target, &owner, claim, &CancellationToken::new());
         }
         tracker.close();
         tracker.wait().await;
@@ -198,14 +213,23 @@ impl Dispatcher {
         while !stop.is_cancelled() {
             let limit = self.settings.batch_size as usize;
             let mut more_due = false;
+            let mut poll = Duration::from_millis(self.settings.poll_interval_ms);
             match self.claim_all(limit, std::mem::take(&mut sweep)).await {
                 Ok(leased) => {
-                    for (target, owner, batch) in leased {
+                    for (target, owner, claim) in leased {
+                        let n = claim.leased.len();
                         // A full lease means more may be due; a target
                         // whose slots are all taken is woken when one frees.
-                        more_due |= batch.len() == limit.min(target.spec.max_in_flight as usize)
-                            && target.slots.available_permits() > batch.len();
-                        self.spawn_attempts(&tracker, target, &owner, batch, &abort);
+                        more_due |= n == limit.min(target.spec.max_in_flight as usize)
+                            && target.slots.available_permits() > n;
+                        // A target held back by its protection is claimed
+                        // again when it may admit more (a token is due, a
+                        // cool-down ends), if that comes before the poll.
+                        if let Some(at) = claim.wait_until {
+                            let wait = (at - now_ms()).max(MIN_WAIT_MS) as u64;
+                            poll = poll.min(Duration::from_millis(wait));
+                        }
+                        self.spawn_attempts(&tracker, target, &owner, claim, &abort);
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "claiming deliveries failed"),
@@ -217,7 +241,7 @@ impl Dispatcher {
                 _ = stop.cancelled() => {}
                 _ = self.wake.notified() => {}
                 _ = self.freed.notified() => {}
-                _ = tokio::time::sleep(Duration::from_millis(self.settings.poll_interval_ms)) => sweep = true,
+                _ = tokio::time::sleep(poll) => sweep = true,
             }
         }
         let in_flight = tracker.len();
@@ -237,15 +261,21 @@ impl Dispatcher {
         tracker: &TaskTracker,
         target: &Arc<Target>,
         owner: &str,
-        batch: Vec<Claimed>,
+        claim: Claim,
         abort: &CancellationToken,
     ) {
-        for delivery in batch {
+        if claim.probe {
+            tracing::info!(target = %target.spec.name, "circuit half-open: sending one probe");
+        }
+        for delivery in claim.leased {
             let slot = take_slot(target);
             tracker.spawn(self.clone().attempt(
                 target.clone(),
                 slot,
-                owner.to_string(),
+                Lease {
+                    owner: owner.to_string(),
+                    probe: claim.probe,
+                },
                 delivery,
                 abort.clone(),
             ));
@@ -258,10 +288,11 @@ impl Dispatcher {
         self: Arc<Self>,
         target: Arc<Target>,
         slot: OwnedSemaphorePermit,
-        owner: String,
+        lease: Lease,
         delivery: Claimed,
         abort: CancellationToken,
     ) {
+        let Lease { owner, probe } = lease;
         let this = &*self;
         let started_at = now_ms();
         let answer = tokio::select! {
@@ -298,6 +329,9 @@ impl Dispatcher {
         );
         let record = AttemptRecord {
             delivery_id: delivery.delivery_id.clone(),
+            target: target.spec.name.clone(),
+            probe,
+            circuit_failures: target.spec.protection.circuit_failures,
             owner,
             attempt: delivery.attempt,
             started_at,
@@ -359,8 +393,9 @@ async fn record_loop(store: Arc<Store>, mut queue: mpsc::Receiver<RecordJob>) {
         let store = store.clone();
         tokio::spawn(async move {
             match record_with_retries(&store, &records).await {
-                Ok(kept) => {
-                    for (reply, kept) in replies.into_iter().zip(kept) {
+                Ok(recorded) => {
+                    recorded.changes.iter().for_each(protection::log_change);
+                    for (reply, kept) in replies.into_iter().zip(recorded.kept) {
                         let _ = reply.send(Ok(kept));
                     }
                 }
@@ -381,7 +416,7 @@ async fn record_loop(store: Arc<Store>, mut queue: mpsc::Receiver<RecordJob>) {
 async fn record_with_retries(
     store: &Store,
     records: &[AttemptRecord],
-) -> crate::store::Result<Vec<bool>> {
+) -> crate::store::Result<crate::store::Recorded> {
     let mut waits = [200u64, 600, 1200].into_iter();
     loop {
         match store.record_many(records).await {

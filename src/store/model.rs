@@ -5,6 +5,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 pub use super::status::{DeliveryStatus, EventStatus};
+pub use super::targets::{Circuit, CircuitChange, Protection, RateLimit, TargetState};
 use crate::ids::{DeliveryId, EventId};
 use crate::providers::Verified;
 
@@ -82,7 +83,8 @@ pub struct Claimed {
     pub body: Vec<u8>,
 }
 
-/// A lease request: up to `limit` due deliveries of `target`.
+/// A lease request: up to `limit` due deliveries of `target`, fewer when
+/// its `protection` (pause, circuit, rate budget) says so.
 #[derive(Debug, Clone)]
 pub struct ClaimRequest<'a> {
     pub target: &'a str,
@@ -90,6 +92,27 @@ pub struct ClaimRequest<'a> {
     pub now: i64,
     pub lease_until: i64,
     pub owner: &'a str,
+    pub protection: Protection,
+}
+
+/// What one target's claim leased.
+#[derive(Debug, Clone, Default)]
+pub struct Claim {
+    pub leased: Vec<Claimed>,
+    /// The lease is the one probe of a half-open circuit.
+    pub probe: bool,
+    /// When the target's protection held deliveries back: when it may
+    /// admit more (a token due, a cool-down over).
+    pub wait_until: Option<i64>,
+}
+
+/// What recording a batch of attempts did.
+#[derive(Debug, Clone, Default)]
+pub struct Recorded {
+    /// For each record, in order, `false` when its lease was lost.
+    pub kept: Vec<bool>,
+    /// Circuits those attempts opened or closed.
+    pub changes: Vec<CircuitChange>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +123,10 @@ pub enum AttemptOutcome {
 }
 
 impl AttemptOutcome {
+    pub fn is_success(&self) -> bool {
+        matches!(self, AttemptOutcome::Delivered)
+    }
+
     pub fn as_str(&self) -> &'static str {
         match self {
             AttemptOutcome::Delivered => "delivered",
@@ -128,6 +155,11 @@ impl AttemptOutcome {
 #[derive(Debug, Clone)]
 pub struct AttemptRecord {
     pub delivery_id: DeliveryId,
+    pub target: String,
+    /// The attempt was a half-open circuit's probe.
+    pub probe: bool,
+    /// The target's `circuit_failures`, for its breaker.
+    pub circuit_failures: u32,
     pub owner: String,
     pub attempt: i64,
     pub started_at: i64,

@@ -83,6 +83,9 @@ macro_rules! read_methods {
             fetch_optional
         );
         $crate::store::reads::read!(
+            target_states() -> Vec<$crate::store::TargetState>, TARGET_STATES, fetch_all
+        );
+        $crate::store::reads::read!(
             conflict(conflict_id: &str) -> Option<$crate::store::ConflictDetailRow>,
             CONFLICT,
             fetch_optional

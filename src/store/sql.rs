@@ -250,6 +250,7 @@ pub const CANCEL_MATCHING: &str = concat!(
     locked_until = 0, lock_owner = NULL, updated_at = $8 WHERE ",
     matching!()
 );
+pub const TARGET_STATES: &str = super::targets::sql::STATES;
 pub const CONFLICT: &str = "SELECT id, source, provider_event_id, event_id, stored_sha256, \
     received_sha256, body, headers, received_at FROM conflicts WHERE id = $1";
 

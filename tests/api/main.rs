@@ -21,5 +21,6 @@ mod openapi;
 mod postgres;
 mod process;
 mod properties;
+mod protection;
 mod providers;
 mod sns;
