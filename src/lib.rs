@@ -62,6 +62,7 @@ pub mod listen;
 pub mod providers;
 pub mod replay;
 pub mod retention;
+pub mod route_test;
 pub mod routes;
 pub mod server;
 pub mod shutdown;

@@ -89,13 +89,16 @@ impl Application {
         store.migrate().await?;
         let wake = Arc::new(Notify::new());
         let grace = Duration::from_millis(config.server.shutdown_grace_ms);
-        let dispatcher = Arc::new(Dispatcher::new(
-            store.clone(),
-            targets,
-            &config.dispatcher,
-            grace,
-            wake.clone(),
-        )?);
+        let dispatcher = Arc::new(
+            Dispatcher::new(
+                store.clone(),
+                targets,
+                &config.dispatcher,
+                grace,
+                wake.clone(),
+            )?
+            .with_routes(routes.clone()),
+        );
         let listener = TcpListener::bind(&config.server.listen)
             .await
             .map_err(|source| StartupError::Listen {

@@ -50,7 +50,7 @@ impl Wiring {
         }
         let routes = Routes::build(
             &config.routes,
-            |s| sources.contains_key(s),
+            |s| sources.get(s).map(|s: &Source| s.provider.name()),
             |t| names.contains(t),
         )?;
         Ok(Wiring {

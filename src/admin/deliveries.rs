@@ -35,6 +35,11 @@ pub struct AttemptView {
     pub response_excerpt: Option<String>,
     /// `delivered`, `retry` or `dead`.
     pub outcome: String,
+    /// The route whose transform made the body this attempt sent
+    /// (`routes[i] (source -> target)`); absent when the stored body was sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "routes[0] (stripe -> billing)")]
+    pub transformed_by: Option<String>,
 }
 
 impl From<AttemptRow> for AttemptView {
@@ -47,6 +52,7 @@ impl From<AttemptRow> for AttemptView {
             error: a.error,
             response_excerpt: a.response_excerpt,
             outcome: a.outcome,
+            transformed_by: a.transformed_by,
         }
     }
 }
@@ -65,6 +71,14 @@ pub struct DeliveryView {
     pub created_at: String,
     pub updated_at: String,
     pub delivered_at: Option<String>,
+    /// The key its route's `ordering_key` gave at ingest: deliveries to this
+    /// target with the same key go one at a time, in ingest order.
+    pub ordering_key: Option<String>,
+    /// The route whose transform shaped the latest attempt's body (event
+    /// detail only; absent when the stored body was sent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "routes[0] (stripe -> billing)")]
+    pub transformed_by: Option<String>,
     /// Every attempt, oldest first (event detail only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempts: Option<Vec<AttemptView>>,
@@ -85,12 +99,15 @@ impl DeliveryView {
             created_at: format_ms(d.created_at),
             updated_at: format_ms(d.updated_at),
             delivered_at: d.delivered_at.map(format_ms),
+            ordering_key: d.ordering_key,
+            transformed_by: None,
             attempts: None,
         }
     }
 
     pub fn with_attempts(d: DeliveryRow, attempts: Vec<AttemptRow>) -> Self {
         let mut view = Self::new(d);
+        view.transformed_by = attempts.last().and_then(|a| a.transformed_by.clone());
         view.attempts = Some(attempts.into_iter().map(AttemptView::from).collect());
         view
     }

@@ -19,8 +19,9 @@ use super::params::{
 use super::status::{self, EventStatus};
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::ids::{now_ms, DeliveryId, EventId};
-use crate::store::{EventFilter, EventScope, EventSummary};
+use crate::ids::{now_ms, EventId};
+use crate::routes::EventParts;
+use crate::store::{EventFilter, EventScope, EventSummary, NewDelivery};
 use crate::time::format_ms;
 
 list_query! {
@@ -143,6 +144,9 @@ pub struct EventDetail {
     pub payload: serde_json::Value,
     /// The body exactly as received when it is UTF-8, else `null`.
     pub body_text: Option<String>,
+    /// Errors the route expressions (`filter`, `ordering_key`) raised on
+    /// this event at ingest; a route whose filter failed did not take it.
+    pub route_errors: Vec<crate::routes::RouteError>,
     pub deliveries: Vec<DeliveryView>,
 }
 
@@ -226,6 +230,11 @@ pub async fn detail(
         payload_encoding: shown.payload_encoding,
         payload: shown.payload,
         body_text: shown.body_text,
+        route_errors: event
+            .route_errors
+            .as_deref()
+            .and_then(|e| serde_json::from_str(e).ok())
+            .unwrap_or_default(),
         deliveries,
     }))
 }
@@ -266,19 +275,52 @@ pub async fn replay(
         .event(id.as_str())
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no event {raw:?}")))?;
-    let targets = match request.and_then(|r| r.targets) {
+    // The routes decide again, over the stored event, with the expressions
+    // configured now; named targets override which targets, and keep the
+    // ordering key their route computes.
+    let parts = EventParts {
+        source: &event.source,
+        provider: app
+            .sources
+            .get(&event.source)
+            .map_or("", |s| s.provider.name()),
+        event_type: &event.event_type,
+        provider_event_id: &event.provider_event_id,
+        headers: &event.headers,
+        content_type: event.content_type.as_deref(),
+        body: &event.body,
+    };
+    let decision =
+        app.routes.decide(&parts).await.map_err(|e| {
+            ApiError::unavailable(format!("the routes cannot be evaluated now: {e}"))
+        })?;
+    let targets: Vec<(String, Option<String>)> = match request.and_then(|r| r.targets) {
         Some(named) => {
             for t in &named {
                 known_target(&app, Some(t))?;
             }
             named
+                .into_iter()
+                .map(|t| {
+                    let key = decision
+                        .deliveries
+                        .iter()
+                        .find(|d| d.target == t)
+                        .and_then(|d| d.ordering_key.clone());
+                    (t, key)
+                })
+                .collect()
         }
-        None => app.routes.targets(&event.source, &event.event_type),
+        None => decision
+            .deliveries
+            .into_iter()
+            .map(|d| (d.target, d.ordering_key))
+            .collect(),
     };
     let now = now_ms();
-    let deliveries: Vec<(DeliveryId, String)> = targets
+    let deliveries: Vec<NewDelivery> = targets
         .into_iter()
-        .map(|t| (DeliveryId::generate(now), t))
+        .map(|(t, key)| NewDelivery::new(t, key, now))
         .collect();
     app.store
         .add_deliveries(id.as_str(), &deliveries, now)
@@ -287,7 +329,7 @@ pub async fn replay(
     tracing::info!(event_id = %id, deliveries = deliveries.len(), "event replayed");
     let body = ReplayResponse {
         event_id: id.to_string(),
-        deliveries: deliveries.into_iter().map(|(d, _)| d.to_string()).collect(),
+        deliveries: deliveries.into_iter().map(|d| d.id.to_string()).collect(),
     };
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }

@@ -273,6 +273,13 @@ pub struct RouteConfig {
     pub source: String,
     pub target: String,
     pub event_types: Option<Vec<String>>,
+    /// jq: the route takes the event when the first output is neither
+    /// `false` nor `null`.
+    pub filter: Option<String>,
+    /// jq: the delivered body is the first output, as JSON.
+    pub transform: Option<String>,
+    /// jq: deliveries with equal keys reach the target one at a time.
+    pub ordering_key: Option<String>,
 }
 
 impl Config {

@@ -26,6 +26,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::{ConfigError, DispatcherConfig};
 use crate::ids::now_ms;
+use crate::routes::{EventParts, Routes};
 use crate::store::{AttemptOutcome, AttemptRecord, Claim, ClaimRequest, Claimed, Store};
 use crate::time::UnixMs;
 
@@ -76,6 +77,8 @@ pub struct Dispatcher {
     grace: Duration,
     instance: String,
     claims: AtomicU64,
+    /// Routes whose transforms shape what a target receives.
+    routes: Routes,
 }
 
 impl Dispatcher {
@@ -126,7 +129,37 @@ impl Dispatcher {
             grace,
             instance: format!("{:08x}", rand::random::<u32>()),
             claims: AtomicU64::new(0),
+            routes: Routes::default(),
         })
+    }
+
+    /// Sends with the transforms of `routes` (none by default).
+    pub fn with_routes(mut self, routes: Routes) -> Dispatcher {
+        self.routes = routes;
+        self
+    }
+
+    /// The body a delivery is sent with: its route's transform output, or
+    /// the stored body. `Err` (with the route) when the transform failed:
+    /// the delivery is dead without a request.
+    async fn transformed(
+        &self,
+        delivery: &Claimed,
+    ) -> Result<Option<(String, Vec<u8>)>, (String, String)> {
+        let parts = EventParts {
+            source: &delivery.source,
+            provider: self.routes.provider_of(&delivery.source),
+            event_type: &delivery.event_type,
+            provider_event_id: &delivery.provider_event_id,
+            headers: &delivery.headers,
+            content_type: delivery.content_type.as_deref(),
+            body: &delivery.body,
+        };
+        match self.routes.transform(&delivery.target, &parts).await {
+            None => Ok(None),
+            Some((label, Ok(body))) => Ok(Some((label, body))),
+            Some((label, Err(error))) => Err((label, error)),
+        }
     }
 
     fn owner_token(&self) -> String {
@@ -292,22 +325,74 @@ impl Dispatcher {
         delivery: Claimed,
         abort: CancellationToken,
     ) {
-        let Lease { owner, probe } = lease;
         let this = &*self;
         let started_at = now_ms();
+        let (transformed_by, body) = match this.transformed(&delivery).await {
+            Ok(Some((label, body))) => (Some(label), Some(body)),
+            Ok(None) => (None, None),
+            Err((label, error)) => {
+                // No request: the expression, not the target, failed, and it
+                // fails the same way on every attempt. Dead at once.
+                let answer = send::Answer::failed(error);
+                return this
+                    .finish(
+                        target,
+                        slot,
+                        lease,
+                        delivery,
+                        started_at,
+                        answer,
+                        Some(label),
+                        true,
+                    )
+                    .await;
+            }
+        };
+        let payload = match &body {
+            Some(json) => send::Payload::json(json),
+            None => send::Payload::stored(&delivery),
+        };
         let answer = tokio::select! {
-            answer = send::send(&this.client, &target.spec, &delivery, UnixMs::from_millis(started_at)) => answer,
+            answer = send::send(&this.client, &target.spec, &delivery, payload, UnixMs::from_millis(started_at)) => answer,
             _ = abort.cancelled() => {
-                if let Err(e) = this.store.release(&owner, std::slice::from_ref(&delivery.delivery_id)).await {
+                if let Err(e) = this.store.release(&lease.owner, std::slice::from_ref(&delivery.delivery_id)).await {
                     tracing::warn!(delivery_id = %delivery.delivery_id, error = %e, "releasing lease failed; it will expire");
                 }
                 return;
             }
         };
+        this.finish(
+            target,
+            slot,
+            lease,
+            delivery,
+            started_at,
+            answer,
+            transformed_by,
+            false,
+        )
+        .await;
+    }
+
+    /// Decides the outcome of one attempt (`dead` when `fatal`), records
+    /// it and frees the slot.
+    #[allow(clippy::too_many_arguments)]
+    async fn finish(
+        &self,
+        target: Arc<Target>,
+        slot: OwnedSemaphorePermit,
+        lease: Lease,
+        delivery: Claimed,
+        started_at: i64,
+        answer: send::Answer,
+        transformed_by: Option<String>,
+        fatal: bool,
+    ) {
+        let this = self;
         let finished_at = now_ms();
         let outcome = if answer.is_success() {
             AttemptOutcome::Delivered
-        } else if delivery.attempt >= target.spec.max_attempts as i64 {
+        } else if fatal || delivery.attempt >= target.spec.max_attempts as i64 {
             AttemptOutcome::Dead
         } else {
             let delay = this.schedule.delay(delivery.attempt, answer.retry_after);
@@ -330,9 +415,12 @@ impl Dispatcher {
         let record = AttemptRecord {
             delivery_id: delivery.delivery_id.clone(),
             target: target.spec.name.clone(),
-            probe,
+            probe: lease.probe,
+            // An expression that failed before any request says nothing
+            // of the target's health.
             circuit_failures: target.spec.protection.circuit_failures,
-            owner,
+            reached_target: !fatal,
+            owner: lease.owner,
             attempt: delivery.attempt,
             started_at,
             duration_ms: answer.duration.as_millis() as i64,
@@ -341,6 +429,7 @@ impl Dispatcher {
             response_excerpt: answer.excerpt,
             outcome,
             finished_at,
+            transformed_by,
         };
         let (reply, answer) = oneshot::channel();
         let recorded = match this.records.send((record, reply)).await {

@@ -87,16 +87,54 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// An attempt that failed before any request was made.
+    pub fn failed(error: String) -> Answer {
+        Answer {
+            status: None,
+            retry_after: None,
+            error: Some(error),
+            excerpt: None,
+            duration: Duration::ZERO,
+        }
+    }
+
     pub fn is_success(&self) -> bool {
         matches!(self.status, Some(s) if (200..300).contains(&s))
     }
 }
 
-/// POSTs the stored body, byte for byte, with hookgate's headers.
+/// What is sent: the stored body and its content type, or a route's
+/// transformed body as JSON.
+#[derive(Debug, Clone, Copy)]
+pub struct Payload<'a> {
+    pub body: &'a [u8],
+    pub content_type: Option<&'a str>,
+}
+
+impl<'a> Payload<'a> {
+    /// The stored body, byte for byte, with the content type received.
+    pub fn stored(delivery: &'a Claimed) -> Payload<'a> {
+        Payload {
+            body: &delivery.body,
+            content_type: delivery.content_type.as_deref(),
+        }
+    }
+
+    /// A transform's output.
+    pub fn json(body: &'a [u8]) -> Payload<'a> {
+        Payload {
+            body,
+            content_type: Some("application/json"),
+        }
+    }
+}
+
+/// POSTs the payload with hookgate's headers.
 pub async fn send(
     client: &reqwest::Client,
     target: &TargetSpec,
     delivery: &Claimed,
+    payload: Payload<'_>,
     now: UnixMs,
 ) -> Answer {
     let now_secs = now.as_secs();
@@ -110,7 +148,7 @@ pub async fn send(
         .header("X-Hookgate-Event-Type", &delivery.event_type)
         .header("X-Hookgate-Provider-Event-Id", &delivery.provider_event_id)
         .header("X-Hookgate-Attempt", delivery.attempt.to_string());
-    if let Some(ct) = &delivery.content_type {
+    if let Some(ct) = payload.content_type {
         request = request.header(CONTENT_TYPE, ct);
     }
     if let Some(key) = &target.signing_key {
@@ -118,13 +156,13 @@ pub async fn send(
             .header("webhook-timestamp", now_secs.to_string())
             .header(
                 "webhook-signature",
-                standard::signature(key, delivery.event_id.as_str(), now_secs, &delivery.body),
+                standard::signature(key, delivery.event_id.as_str(), now_secs, payload.body),
             );
     }
     for (name, value) in &target.headers {
         request = request.header(name, value);
     }
-    let result = request.body(delivery.body.clone()).send().await;
+    let result = request.body(payload.body.to_vec()).send().await;
     let mut answer = Answer {
         status: None,
         retry_after: None,

@@ -30,20 +30,34 @@ pub(super) async fn ingest_batch(
 ) -> Handled {
     let stored = stored_headers(source, headers);
     let content_type = content_type(headers);
-    let events: Vec<NewEvent> = parts
-        .iter()
-        .map(|part| {
-            NewEvent::from_verified(
-                &part.verified,
-                source_name,
-                body.slice(part.range.clone()),
-                stored.clone(),
-                content_type.clone(),
-                app.routes.targets(source_name, part.verified.event_type()),
-                now,
-            )
-        })
-        .collect();
+    let mut events: Vec<NewEvent> = Vec::with_capacity(parts.len());
+    for part in &parts {
+        let bytes = body.slice(part.range.clone());
+        let routing = match super::routing::decide(
+            app,
+            source_name,
+            source,
+            &part.verified,
+            &stored,
+            content_type.as_deref(),
+            &bytes,
+        )
+        .await
+        {
+            Ok(routing) => routing,
+            Err(handled) => return handled,
+        };
+        events.push(NewEvent::from_verified(
+            &part.verified,
+            source_name,
+            bytes,
+            stored.clone(),
+            content_type.clone(),
+            routing.targets,
+            routing.errors,
+            now,
+        ));
+    }
     let outcomes = if events.is_empty() {
         Vec::new()
     } else {

@@ -31,6 +31,7 @@ use crate::time::UnixMs;
 mod batch;
 mod head;
 mod respond;
+mod routing;
 
 use batch::ingest_batch;
 use head::refuse_early;
@@ -157,14 +158,30 @@ async fn handle(
             return ingest_batch(app, source_name, source, headers, &body, parts, now).await
         }
     };
-    let targets = app.routes.targets(source_name, verified.event_type());
+    let stored = stored_headers(source, headers);
+    let content_type = content_type(headers);
+    let routing = match routing::decide(
+        app,
+        source_name,
+        source,
+        &verified,
+        &stored,
+        content_type.as_deref(),
+        &body,
+    )
+    .await
+    {
+        Ok(routing) => routing,
+        Err(handled) => return handled,
+    };
     let event = NewEvent::from_verified(
         &verified,
         source_name,
         body.clone(),
-        stored_headers(source, headers),
-        content_type(headers),
-        targets,
+        stored,
+        content_type,
+        routing.targets,
+        routing.errors,
         now,
     );
     let provider_event_id = verified.provider_event_id();

@@ -169,7 +169,7 @@ impl Store {
     pub async fn add_deliveries(
         &self,
         event_id: &str,
-        deliveries: &[(DeliveryId, String)],
+        deliveries: &[NewDelivery],
         now: i64,
     ) -> Result<()> {
         both!(self, s => s.add_deliveries(event_id, deliveries, now).await)

@@ -22,7 +22,28 @@ pub struct NewEvent {
     pub headers: String,
     pub content_type: Option<String>,
     pub received_at: i64,
-    pub deliveries: Vec<(DeliveryId, String)>,
+    pub deliveries: Vec<NewDelivery>,
+    /// The errors its route expressions raised, as a JSON array.
+    pub route_errors: Option<String>,
+}
+
+/// A new pending delivery of an event.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub id: DeliveryId,
+    pub target: String,
+    /// Deliveries to one target with equal keys go one at a time.
+    pub ordering_key: Option<String>,
+}
+
+impl NewDelivery {
+    pub fn new(target: String, ordering_key: Option<String>, at: i64) -> NewDelivery {
+        NewDelivery {
+            id: DeliveryId::generate(at),
+            target,
+            ordering_key,
+        }
+    }
 }
 
 impl NewEvent {
@@ -32,7 +53,8 @@ impl NewEvent {
         body: Bytes,
         headers: String,
         content_type: Option<String>,
-        targets: Vec<String>,
+        targets: Vec<(String, Option<String>)>,
+        route_errors: Option<String>,
         received_at: i64,
     ) -> NewEvent {
         use sha2::Digest;
@@ -48,8 +70,9 @@ impl NewEvent {
             received_at,
             deliveries: targets
                 .into_iter()
-                .map(|t| (DeliveryId::generate(received_at), t))
+                .map(|(target, key)| NewDelivery::new(target, key, received_at))
                 .collect(),
+            route_errors,
         }
     }
 }
@@ -81,6 +104,8 @@ pub struct Claimed {
     pub provider_event_id: String,
     pub content_type: Option<String>,
     pub body: Vec<u8>,
+    /// The stored headers (a JSON array of pairs), for transforms.
+    pub headers: String,
 }
 
 /// A lease request: up to `limit` due deliveries of `target`, fewer when
@@ -160,6 +185,9 @@ pub struct AttemptRecord {
     pub probe: bool,
     /// The target's `circuit_failures`, for its breaker.
     pub circuit_failures: u32,
+    /// A request was made (or tried): the outcome speaks for the target's
+    /// health. False when the delivery failed before any request.
+    pub reached_target: bool,
     pub owner: String,
     pub attempt: i64,
     pub started_at: i64,
@@ -169,6 +197,8 @@ pub struct AttemptRecord {
     pub response_excerpt: Option<String>,
     pub outcome: AttemptOutcome,
     pub finished_at: i64,
+    /// The route whose transform shaped the body sent, if any.
+    pub transformed_by: Option<String>,
 }
 
 /// Outbox depth of one target, for the `hookgate_outbox_*` gauges.
@@ -193,6 +223,8 @@ pub struct EventRow {
     pub content_type: Option<String>,
     pub received_at: i64,
     pub routed: i64,
+    /// The errors its route expressions raised at ingest (a JSON array).
+    pub route_errors: Option<String>,
 }
 
 /// A delivery as operators see it.
@@ -210,6 +242,7 @@ pub struct DeliveryRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub delivered_at: Option<i64>,
+    pub ordering_key: Option<String>,
 }
 
 /// One recorded HTTP attempt.
@@ -223,6 +256,7 @@ pub struct AttemptRow {
     pub error: Option<String>,
     pub response_excerpt: Option<String>,
     pub outcome: String,
+    pub transformed_by: Option<String>,
 }
 
 /// One line of the admin events list.

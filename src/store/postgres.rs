@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::{
     AttemptRecord, BulkChange, Claim, ClaimRequest, Claimed, DeliveryMatch, Error, IngestOutcome,
-    NewEvent, Recorded, Result, RetryOutcome,
+    NewDelivery, NewEvent, Recorded, Result, RetryOutcome,
 };
 use crate::config::DatabaseConfig;
 use crate::ids::{now_ms, DeliveryId};
@@ -179,7 +179,7 @@ impl PostgresStore {
     pub async fn add_deliveries(
         &self,
         event_id: &str,
-        deliveries: &[(DeliveryId, String)],
+        deliveries: &[NewDelivery],
         now: i64,
     ) -> Result<()> {
         in_tx(&self.reader, async |c| {

@@ -83,17 +83,17 @@ pub fn chunks<T>(mut items: &[T]) -> impl Iterator<Item = &[T]> {
 /// or repeated earlier in the statement, inserts nothing).
 pub static INSERT_EVENTS: Multi = Multi::new(
     "INSERT INTO events (id, source, provider_event_id, event_type, body_sha256, body, \
-     headers, content_type, received_at, routed) VALUES ",
-    10,
+     headers, content_type, received_at, routed, route_errors) VALUES ",
+    11,
     " ON CONFLICT (source, provider_event_id) DO NOTHING RETURNING id",
 );
 
-/// New pending deliveries: (id, event_id, target, created_at).
+/// New pending deliveries: (id, event_id, target, created_at, ordering_key).
 pub static INSERT_DELIVERIES: Multi = Multi::new(
     "INSERT INTO deliveries (id, event_id, target, status, attempts, next_attempt_at, \
-     locked_until, created_at, updated_at) \
-     SELECT column1, column2, column3, 'pending', 0, column4, 0, column4, column4 FROM (VALUES ",
-    4,
+     locked_until, created_at, updated_at, ordering_key) \
+     SELECT column1, column2, column3, 'pending', 0, column4, 0, column4, column4, column5 FROM (VALUES ",
+    5,
     ") AS v",
 );
 
@@ -112,11 +112,11 @@ pub static RECORD_DELIVERIES: Multi = Multi::new(
 );
 
 /// Attempt rows: (delivery_id, attempt, started_at, duration_ms,
-/// status_code, error, response_excerpt, outcome).
+/// status_code, error, response_excerpt, outcome, transformed_by).
 pub static INSERT_ATTEMPTS: Multi = Multi::new(
     "INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, \
-     response_excerpt, outcome) VALUES ",
-    8,
+     response_excerpt, outcome, transformed_by) VALUES ",
+    9,
     "",
 );
 
@@ -126,7 +126,8 @@ pub const INSERT_CONFLICT: &str = "INSERT INTO conflicts (id, source, provider_e
     event_id, stored_sha256, received_sha256, body, headers, received_at) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 pub const CLAIMED_ROWS: &str = "SELECT d.id AS delivery_id, d.event_id, d.target, \
-    d.attempts AS attempt, e.source, e.event_type, e.provider_event_id, e.content_type, e.body \
+    d.attempts AS attempt, e.source, e.event_type, e.provider_event_id, e.content_type, e.body, \
+    e.headers \
     FROM deliveries d JOIN events e ON e.id = d.event_id \
     WHERE d.lock_owner = $1 AND d.id IN ";
 pub const RELEASE: &str = "UPDATE deliveries SET locked_until = 0, lock_owner = NULL, \
@@ -134,12 +135,12 @@ pub const RELEASE: &str = "UPDATE deliveries SET locked_until = 0, lock_owner = 
 pub const BACKLOG: &str = "SELECT target, COUNT(*) AS pending, MIN(created_at) AS \
     oldest_created_at FROM deliveries WHERE status = 'pending' GROUP BY target";
 pub const EVENT: &str = "SELECT id, source, provider_event_id, event_type, body_sha256, body, \
-    headers, content_type, received_at, routed FROM events WHERE id = $1";
+    headers, content_type, received_at, routed, route_errors FROM events WHERE id = $1";
 pub const DELIVERIES_OF: &str = "SELECT d.id, d.event_id, d.target, d.status, d.attempts, \
     d.next_attempt_at, d.last_status_code, d.last_error, d.created_at, d.updated_at, \
-    d.delivered_at FROM deliveries d WHERE d.event_id = $1 ORDER BY d.id";
+    d.delivered_at, d.ordering_key FROM deliveries d WHERE d.event_id = $1 ORDER BY d.id";
 pub const ATTEMPTS_OF: &str = "SELECT a.delivery_id, a.attempt, a.started_at, a.duration_ms, \
-    a.status_code, a.error, a.response_excerpt, a.outcome FROM attempts a \
+    a.status_code, a.error, a.response_excerpt, a.outcome, a.transformed_by FROM attempts a \
     JOIN deliveries d ON d.id = a.delivery_id WHERE d.event_id = $1 ORDER BY a.id";
 /// The status of event `e`, from its deliveries: the one place the rule
 /// described in [`super::status`] is written. The events list filters and
@@ -189,7 +190,7 @@ pub const LIST_EVENTS: &str = list_events!("");
 pub const LIST_EVENTS_BY_PROVIDER_ID: &str = list_events!("AND e.provider_event_id = $8 ");
 pub const LIST_DELIVERIES: &str = "SELECT d.id, d.event_id, d.target, d.status, d.attempts, \
     d.next_attempt_at, d.last_status_code, d.last_error, d.created_at, d.updated_at, \
-    d.delivered_at FROM deliveries d \
+    d.delivered_at, d.ordering_key FROM deliveries d \
     WHERE (CAST($1 AS TEXT) IS NULL OR d.status = $1) \
     AND (CAST($2 AS TEXT) IS NULL OR d.target = $2) \
     AND (CAST($3 AS TEXT) IS NULL OR d.id < $3) \

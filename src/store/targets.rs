@@ -440,7 +440,11 @@ macro_rules! target_ops {
                 &str,
                 Vec<&$crate::store::AttemptRecord>,
             > = std::collections::BTreeMap::new();
-            for (r, _) in records.iter().zip(kept).filter(|(_, k)| **k) {
+            let counted = records
+                .iter()
+                .zip(kept)
+                .filter(|(r, k)| **k && r.reached_target);
+            for (r, _) in counted {
                 by_target.entry(r.target.as_str()).or_default().push(r);
             }
             let mut changes = Vec::new();

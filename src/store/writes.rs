@@ -37,17 +37,18 @@ macro_rules! write_ops {
                         .bind(&event.headers)
                         .bind(&event.content_type)
                         .bind(event.received_at)
-                        .bind(event.deliveries.len() as i64);
+                        .bind(event.deliveries.len() as i64)
+                        .bind(&event.route_errors);
                 }
                 inserted.extend(q.fetch_all(&mut *conn).await?);
             }
-            let deliveries: Vec<(&str, &str, &str, i64)> = events
+            let deliveries: Vec<(&str, &$crate::store::NewDelivery, i64)> = events
                 .iter()
                 .filter(|e| inserted.contains(e.id.as_str()))
                 .flat_map(|e| {
-                    e.deliveries.iter().map(move |(id, target)| {
-                        (id.as_str(), e.id.as_str(), target.as_str(), e.received_at)
-                    })
+                    e.deliveries
+                        .iter()
+                        .map(move |d| (e.id.as_str(), d, e.received_at))
                 })
                 .collect();
             insert_deliveries(conn, &deliveries).await?;
@@ -65,15 +66,20 @@ macro_rules! write_ops {
             Ok(outcomes)
         }
 
-        /// Pending deliveries: (id, event_id, target, created_at).
+        /// Pending deliveries: (event_id, delivery, created_at).
         async fn insert_deliveries(
             conn: &mut $conn,
-            rows: &[(&str, &str, &str, i64)],
+            rows: &[(&str, &$crate::store::NewDelivery, i64)],
         ) -> Result<()> {
             for chunk in sql::chunks(rows) {
                 let mut q = sqlx::query(sql::INSERT_DELIVERIES.text(chunk.len(), PARAMS));
-                for (id, event_id, target, at) in chunk {
-                    q = q.bind(*id).bind(*event_id).bind(*target).bind(*at);
+                for (event_id, d, at) in chunk {
+                    q = q
+                        .bind(d.id.as_str())
+                        .bind(*event_id)
+                        .bind(&d.target)
+                        .bind(*at)
+                        .bind(&d.ordering_key);
                 }
                 q.execute(&mut *conn).await?;
             }
@@ -152,7 +158,8 @@ macro_rules! write_ops {
                         .bind(rec.status_code)
                         .bind(&rec.error)
                         .bind(&rec.response_excerpt)
-                        .bind(rec.outcome.as_str());
+                        .bind(rec.outcome.as_str())
+                        .bind(&rec.transformed_by);
                 }
                 q.execute(&mut *conn).await?;
             }
@@ -185,13 +192,11 @@ macro_rules! write_ops {
         pub(crate) async fn add_deliveries(
             conn: &mut $conn,
             event_id: &str,
-            deliveries: &[($crate::ids::DeliveryId, String)],
+            deliveries: &[$crate::store::NewDelivery],
             now: i64,
         ) -> Result<()> {
-            let rows: Vec<(&str, &str, &str, i64)> = deliveries
-                .iter()
-                .map(|(id, target)| (id.as_str(), event_id, target.as_str(), now))
-                .collect();
+            let rows: Vec<(&str, &$crate::store::NewDelivery, i64)> =
+                deliveries.iter().map(|d| (event_id, d, now)).collect();
             insert_deliveries(conn, &rows).await
         }
 

@@ -18,8 +18,8 @@ use sqlx::{ConnectOptions, Connection};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    AttemptRecord, BulkChange, Claim, ClaimRequest, DeliveryMatch, Error, IngestOutcome, NewEvent,
-    Recorded, Result, RetryOutcome,
+    AttemptRecord, BulkChange, Claim, ClaimRequest, DeliveryMatch, Error, IngestOutcome,
+    NewDelivery, NewEvent, Recorded, Result, RetryOutcome,
 };
 use crate::config::DatabaseConfig;
 use crate::ids::{now_ms, DeliveryId};
@@ -193,7 +193,7 @@ impl SqliteStore {
     pub async fn add_deliveries(
         &self,
         event_id: &str,
-        deliveries: &[(DeliveryId, String)],
+        deliveries: &[NewDelivery],
         now: i64,
     ) -> Result<()> {
         self.write(|r| Job::AddDeliveries(event_id.to_string(), deliveries.to_vec(), now, r))

@@ -32,8 +32,8 @@ use super::health::Health;
 use super::{ops, target_ops};
 use crate::ids::DeliveryId;
 use crate::store::{
-    AttemptRecord, BulkChange, Claim, DeliveryMatch, Error, IngestOutcome, NewEvent, Recorded,
-    Result, RetryOutcome,
+    AttemptRecord, BulkChange, Claim, DeliveryMatch, Error, IngestOutcome, NewDelivery, NewEvent,
+    Recorded, Result, RetryOutcome,
 };
 
 /// Most jobs committed in one transaction.
@@ -52,7 +52,7 @@ pub enum Job {
     /// Pause (true) or resume a target.
     SetPaused(String, bool, Reply<()>),
     Release(String, Vec<DeliveryId>, Reply<u64>),
-    AddDeliveries(String, Vec<(DeliveryId, String)>, i64, Reply<()>),
+    AddDeliveries(String, Vec<NewDelivery>, i64, Reply<()>),
     RetryDelivery(String, i64, Reply<RetryOutcome>),
     Bulk(BulkChange, DeliveryMatch, i64, Reply<u64>),
     Prune(i64, i64, Reply<u64>),

@@ -61,6 +61,9 @@ pub struct Running {
 }
 
 pub async fn start(text: &str, roles: Roles) -> Running {
+    // The gateway runs in this test process: its jq workers are the real
+    // binary's.
+    hookgate::routes::sandbox::set_worker_program(env!("CARGO_BIN_EXE_hookgate").into());
     let config = parse_config(text);
     let app = Application::build(config.clone(), roles)
         .await
@@ -88,7 +91,8 @@ pub fn another_dispatcher(config: &Config, store: Arc<Store>) -> Arc<Dispatcher>
             Duration::from_millis(wiring.config.server.shutdown_grace_ms),
             Arc::new(tokio::sync::Notify::new()),
         )
-        .unwrap(),
+        .unwrap()
+        .with_routes(wiring.routes),
     )
 }
 
@@ -238,7 +242,12 @@ pub fn verified_event(config: &Config, source: &str, body: &str, received_at: i6
     let Ok(Verdict::Event(verified)) = signer.verify(&headers, body.as_bytes(), now_secs()) else {
         panic!("a verified event")
     };
-    let targets = wiring(config).routes.targets(source, verified.event_type());
+    let targets = wiring(config)
+        .routes
+        .targets(source, verified.event_type())
+        .into_iter()
+        .map(|t| (t, None))
+        .collect();
     NewEvent::from_verified(
         &verified,
         source,
@@ -246,6 +255,7 @@ pub fn verified_event(config: &Config, source: &str, body: &str, received_at: i6
         "[]".into(),
         None,
         targets,
+        None,
         received_at,
     )
 }

@@ -279,6 +279,10 @@ pub struct Route {
     pub rate_limit: Option<String>,
     /// `circuit_failures` and `circuit_cooldown_ms`.
     pub circuit: Option<(u32, u64)>,
+    /// jq expressions of the route.
+    pub filter: Option<String>,
+    pub transform: Option<String>,
+    pub ordering_key: Option<String>,
 }
 
 impl Route {
@@ -331,6 +335,24 @@ impl Route {
     /// probe goes out `cooldown_ms` later.
     pub fn circuit(mut self, failures: u32, cooldown_ms: u64) -> Route {
         self.circuit = Some((failures, cooldown_ms));
+        self
+    }
+
+    /// The route's jq `filter`.
+    pub fn filter(mut self, jq: &str) -> Route {
+        self.filter = Some(jq.into());
+        self
+    }
+
+    /// The route's jq `transform`.
+    pub fn transform(mut self, jq: &str) -> Route {
+        self.transform = Some(jq.into());
+        self
+    }
+
+    /// The route's jq `ordering_key`.
+    pub fn ordering_key(mut self, jq: &str) -> Route {
+        self.ordering_key = Some(jq.into());
         self
     }
 
@@ -387,6 +409,15 @@ impl Route {
         if let Some(globs) = &self.event_types {
             let list: Vec<String> = globs.iter().map(|g| quoted(g)).collect();
             writeln!(out, "event_types = [{}]", list.join(", ")).unwrap();
+        }
+        for (key, jq) in [
+            ("filter", &self.filter),
+            ("transform", &self.transform),
+            ("ordering_key", &self.ordering_key),
+        ] {
+            if let Some(jq) = jq {
+                writeln!(out, "{key} = {}", quoted(jq)).unwrap();
+            }
         }
         out
     }
