@@ -15,3 +15,9 @@ CREATE TABLE target_state (
     tokens      DOUBLE PRECISION NOT NULL DEFAULT 0,
     refilled_at BIGINT NOT NULL DEFAULT 0
 );
+
+-- Ordered delivery: a claim checks, for a candidate with an ordering key,
+-- whether another pending delivery of the same target and key came first
+-- or is leased; this index answers that with a short range scan.
+CREATE INDEX deliveries_ordering ON deliveries (target, ordering_key, id)
+    WHERE status = 'pending' AND ordering_key IS NOT NULL;

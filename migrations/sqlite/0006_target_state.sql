@@ -9,3 +9,7 @@ CREATE TABLE target_state (
     tokens      REAL NOT NULL DEFAULT 0,
     refilled_at INTEGER NOT NULL DEFAULT 0
 );
+
+-- Ordered delivery: see the Postgres migration of the same number.
+CREATE INDEX deliveries_ordering ON deliveries (target, ordering_key, id)
+    WHERE status = 'pending' AND ordering_key IS NOT NULL;

@@ -47,6 +47,7 @@ impl NewDelivery {
 }
 
 impl NewEvent {
+    #[allow(clippy::too_many_arguments)]
     pub fn from_verified(
         verified: &Verified,
         source: &str,

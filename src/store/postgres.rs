@@ -107,16 +107,19 @@ impl PostgresStore {
 
     /// Leases for several targets in one transaction.
     pub async fn claim_many(&self, requests: &[ClaimRequest<'_>]) -> Result<Vec<Claim>> {
-        const CLAIM: &str =
-            "WITH due AS (SELECT id FROM deliveries WHERE target = $4 AND status = 'pending' \
-             AND next_attempt_at <= $3 AND locked_until <= $3 ORDER BY next_attempt_at LIMIT $5 \
+        const CLAIM: &str = concat!(
+            "WITH due AS (SELECT id FROM deliveries d WHERE target = $4 AND status = 'pending' \
+             AND next_attempt_at <= $3 AND locked_until <= $3 AND ",
+            super::sql::key_free!(),
+            " ORDER BY next_attempt_at LIMIT $5 \
              FOR UPDATE SKIP LOCKED), \
              leased AS (UPDATE deliveries d SET locked_until = $1, lock_owner = $2, \
              attempts = d.attempts + 1, updated_at = $3 FROM due WHERE d.id = due.id \
              RETURNING d.id, d.event_id, d.target, d.attempts) \
              SELECT l.id AS delivery_id, l.event_id, l.target, l.attempts AS attempt, e.source, \
-             e.event_type, e.provider_event_id, e.content_type, e.body \
-             FROM leased l JOIN events e ON e.id = l.event_id";
+             e.event_type, e.provider_event_id, e.content_type, e.body, e.headers \
+             FROM leased l JOIN events e ON e.id = l.event_id"
+        );
         in_tx(&self.reader, async |c| {
             let mut claims = Vec::with_capacity(requests.len());
             for req in requests {

@@ -18,6 +18,7 @@ mod hostile;
 mod ingest;
 mod modules;
 mod openapi;
+mod ordering;
 mod postgres;
 mod process;
 mod properties;

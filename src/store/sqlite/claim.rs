@@ -61,12 +61,13 @@ pub async fn claim_all(conn: &mut SqliteConnection, requests: &[ClaimJob]) -> Re
 
 /// Leases up to `limit` due deliveries of one target.
 async fn claim(conn: &mut SqliteConnection, c: &ClaimJob, limit: i64) -> Result<Vec<Claimed>> {
-    let ids: Vec<String> = sqlx::query_scalar(
+    let ids: Vec<String> = sqlx::query_scalar(concat!(
         "UPDATE deliveries SET locked_until = $1, lock_owner = $2, attempts = attempts + 1, \
-         updated_at = $3 WHERE id IN (SELECT id FROM deliveries WHERE target = $4 \
-         AND status = 'pending' AND next_attempt_at <= $3 AND locked_until <= $3 \
-         ORDER BY next_attempt_at LIMIT $5) RETURNING id",
-    )
+         updated_at = $3 WHERE id IN (SELECT id FROM deliveries d WHERE target = $4 \
+         AND status = 'pending' AND next_attempt_at <= $3 AND locked_until <= $3 AND ",
+        sql::key_free!(),
+        " ORDER BY next_attempt_at LIMIT $5) RETURNING id"
+    ))
     .bind(c.lease_until)
     .bind(&c.owner)
     .bind(c.now)

@@ -339,12 +339,14 @@ impl Route {
     }
 
     /// The route's jq `filter`.
+    #[allow(dead_code)] // for the routes' own tests
     pub fn filter(mut self, jq: &str) -> Route {
         self.filter = Some(jq.into());
         self
     }
 
     /// The route's jq `transform`.
+    #[allow(dead_code)] // for the routes' own tests
     pub fn transform(mut self, jq: &str) -> Route {
         self.transform = Some(jq.into());
         self
