@@ -15,6 +15,7 @@
 
 mod loadgen;
 mod process;
+mod protect;
 mod report;
 mod sink;
 
@@ -117,6 +118,10 @@ enum Scenario {
     Paced,
     Sustained,
     Down,
+    /// Drain with one rate-limited target (bench/protect.rs).
+    Limited,
+    /// Drain of an ordered route over 1,000 keys, next to the unordered one.
+    Ordered,
 }
 
 /// Durations and sizes of one run.
@@ -283,6 +288,8 @@ async fn run(args: Args) -> Result<bool, String> {
                 Scenario::Paced => bench.paced(backend, &mut databases).await,
                 Scenario::Sustained => bench.sustained(backend, &mut databases).await,
                 Scenario::Down => bench.targets_down(backend, &mut databases).await,
+                Scenario::Limited => bench.limited(backend, &mut databases).await,
+                Scenario::Ordered => bench.ordered(backend, &mut databases).await,
             };
             if let Err(e) = result {
                 bench.fail(format!("{} {scenario:?}: {e}", backend.name()));
@@ -418,6 +425,8 @@ impl Bench {
                 database_url: &db.url,
                 target_urls: targets,
                 role,
+                target_keys: ["", ""],
+                route_keys: ["", ""],
             },
         )
         .await
@@ -627,6 +636,8 @@ impl Bench {
                 database_url: &db.url,
                 target_urls: self.sink_targets(),
                 role: Role::IngestOnly,
+                target_keys: ["", ""],
+                route_keys: ["", ""],
             },
         )
         .await?;

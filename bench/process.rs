@@ -42,6 +42,11 @@ pub struct Setup<'a> {
     /// One URL per entry of [`TARGETS`].
     pub target_urls: [String; 2],
     pub role: Role,
+    /// More TOML lines for each entry of [`TARGETS`]: its `[[targets]]`
+    /// table (`rate_limit = ...`) and its `[[routes]]` table
+    /// (`ordering_key = ...`).
+    pub target_keys: [&'a str; 2],
+    pub route_keys: [&'a str; 2],
 }
 
 impl Gateway {
@@ -207,18 +212,22 @@ secrets = ["{GITLAB_TOKEN}"]
 "#,
         url = setup.database_url,
     );
-    for (name, url) in TARGETS.iter().zip(&setup.target_urls) {
+    for (i, (name, url)) in TARGETS.iter().zip(&setup.target_urls).enumerate() {
         text.push_str(&format!(
             r#"
 [[targets]]
 name = "{name}"
 url = "{url}"
 signing_secret = "{TARGET_SIGNING_SECRET}"
+{target_keys}
 
 [[routes]]
 source = "{SOURCE}"
 target = "{name}"
-"#
+{route_keys}
+"#,
+            target_keys = setup.target_keys[i],
+            route_keys = setup.route_keys[i],
         ));
     }
     text
