@@ -13,7 +13,7 @@ use super::params::{NoParams, Params};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::ids::now_ms;
-use crate::store::{Circuit, GroupCount, TargetState};
+use crate::store::{BlockedKey, Circuit, GroupCount, TargetState};
 use crate::time::format_ms;
 
 /// The count grouped under (`key`, `sub`); 0 when there is none.
@@ -112,6 +112,9 @@ pub struct TargetView {
     pub circuit_changed_at: Option<String>,
     /// Failed attempts since the last success.
     pub consecutive_failures: i64,
+    /// Ordering keys with deliveries waiting behind an earlier one (at
+    /// most 20, oldest first): a key that stays here is held by its head.
+    pub blocked_keys: Vec<BlockedKey>,
 }
 
 /// Configured targets with delivery counts, backlog, success rate and last error.
@@ -182,6 +185,7 @@ pub(super) async fn target_views(
             circuit: state.circuit,
             circuit_changed_at: (state.changed_at > 0).then(|| format_ms(state.changed_at)),
             consecutive_failures: state.failures,
+            blocked_keys: app.store.blocked_keys(&t.name).await?,
         });
     }
     Ok(views)

@@ -45,6 +45,12 @@ export async function targetsView() {
         ' since ', when(t.circuit_changed_at), ' (' + plural(t.consecutive_failures, 'failure') + ')');
     }
     if (t.rate_limit) parts.push(' ', h('span', { class: 'muted' }, 'limit ' + t.rate_limit));
+    // Ordered keys held by their first pending delivery, and what waits behind it.
+    for (const k of t.blocked_keys) {
+      parts.push(h('div', { class: 'blocked-key' }, 'key ', h('code', {}, k.ordering_key), ': ',
+        plural(k.waiting, 'delivery', 'deliveries') + ' waiting behind ',
+        h('a', { href: '#/event/' + encodeURIComponent(k.head_event_id) }, k.head_event_id)));
+    }
     return parts.length ? parts : 'active';
   };
   view.replaceChildren(

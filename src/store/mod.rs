@@ -113,6 +113,12 @@ impl Store {
         both!(self, s => s.set_paused(target, paused).await)
     }
 
+    /// Ordering keys of `target` with deliveries waiting behind their
+    /// first pending one (at most 20, oldest first).
+    pub async fn blocked_keys(&self, target: &str) -> Result<Vec<BlockedKey>> {
+        both!(self, s => s.blocked_keys(target).await)
+    }
+
     /// The protection state of every target that has one (pause, circuit).
     pub async fn target_states(&self) -> Result<Vec<TargetState>> {
         both!(self, s => s.target_states().await)

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 pub use super::status::{DeliveryStatus, EventStatus};
-pub use super::targets::{Circuit, CircuitChange, Protection, RateLimit, TargetState};
+pub use super::targets::{BlockedKey, Circuit, CircuitChange, Protection, RateLimit, TargetState};
 use crate::ids::{DeliveryId, EventId};
 use crate::providers::Verified;
 

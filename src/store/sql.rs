@@ -269,6 +269,7 @@ pub const CANCEL_MATCHING: &str = concat!(
     matching!()
 );
 pub const TARGET_STATES: &str = super::targets::sql::STATES;
+pub const BLOCKED_KEYS: &str = super::targets::sql::BLOCKED_KEYS;
 pub const CONFLICT: &str = "SELECT id, source, provider_event_id, event_id, stored_sha256, \
     received_sha256, body, headers, received_at FROM conflicts WHERE id = $1";
 

@@ -163,6 +163,19 @@ impl TargetState {
     }
 }
 
+/// An ordering key of a target with deliveries waiting behind its first
+/// pending one (the head), oldest head first: what an operator looks at
+/// when a key seems stuck.
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct BlockedKey {
+    pub ordering_key: String,
+    /// Deliveries of the key waiting behind the head.
+    pub waiting: i64,
+    /// The head: the delivery the key waits for, and its event.
+    pub head_delivery_id: String,
+    pub head_event_id: String,
+}
+
 /// What a claim may lease for one target now.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Admission {
@@ -309,6 +322,13 @@ impl Breaker {
 pub mod sql {
     pub const ENSURE: &str =
         "INSERT INTO target_state (target) VALUES ($1) ON CONFLICT (target) DO NOTHING";
+    /// Keys with deliveries waiting behind their head, from the
+    /// `deliveries_ordering` index; at most 20, oldest head first.
+    pub const BLOCKED_KEYS: &str = "SELECT x.ordering_key, x.waiting, x.head AS head_delivery_id, \
+        (SELECT h.event_id FROM deliveries h WHERE h.id = x.head) AS head_event_id \
+        FROM (SELECT ordering_key, COUNT(*) - 1 AS waiting, MIN(id) AS head FROM deliveries \
+        WHERE target = $1 AND status = 'pending' AND ordering_key IS NOT NULL \
+        GROUP BY ordering_key HAVING COUNT(*) > 1) x ORDER BY x.head LIMIT 20";
     pub const STATES: &str = "SELECT target, paused, circuit, failures, changed_at, \
         probe_until, tokens, refilled_at FROM target_state ORDER BY target";
     pub const SET_PAUSED: &str = "INSERT INTO target_state (target, paused) VALUES ($1, $2) \

@@ -215,15 +215,7 @@ async fn ordered_per_key_under_random_failures(backend: Backend) {
     let client = reqwest::Client::new();
     send_keyed(&client, &app.base, "evt_ord_").await;
     let store = app.store.clone();
-    eventually_long("every delivery delivered", || async {
-        store
-            .backlog()
-            .await
-            .unwrap()
-            .iter()
-            .all(|b| b.pending == 0)
-    })
-    .await;
+    eventually_within("every delivery delivered", LONG, || outbox_empty(&store)).await;
     check_order(&target, backend.name(), false);
     assert_eq!(target.successes(), EVENTS);
     stop.cancel();
@@ -231,21 +223,8 @@ async fn ordered_per_key_under_random_failures(backend: Backend) {
     app.shutdown().await;
 }
 
-crate::backend_tests!(ordered_per_key_under_random_failures);
-
-/// Polls `check` for up to two minutes (a run with 30 % failures and
-/// backoff takes a while on a busy machine).
-async fn eventually_long<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+/// How long a run with 30 % failures and backoff may take on a busy machine.
+const LONG: Duration = Duration::from_secs(120);
 
 /// Two dispatcher processes on one Postgres; with `kill`, one of them is
 /// killed with SIGKILL partway through and its leases expire.
@@ -269,7 +248,7 @@ async fn two_processes(kill: bool) {
         tokio::spawn(async move { send_keyed(&client, &base, "evt_ord2_").await })
     };
     if kill {
-        eventually_long("a quarter delivered", || async {
+        eventually_within("a quarter delivered", LONG, || async {
             target.successes() >= EVENTS / 4
         })
         .await;
@@ -277,15 +256,7 @@ async fn two_processes(kill: bool) {
     }
     sending.await.unwrap();
     let store = connect_store(&db.url).await;
-    eventually_long("every delivery delivered", || async {
-        store
-            .backlog()
-            .await
-            .unwrap()
-            .iter()
-            .all(|b| b.pending == 0)
-    })
-    .await;
+    eventually_within("every delivery delivered", LONG, || outbox_empty(&store)).await;
     let what = if kill {
         "two processes, one killed"
     } else {
@@ -309,3 +280,77 @@ async fn ordered_per_key_across_two_processes() {
 async fn ordered_per_key_through_a_kill_9() {
     two_processes(true).await;
 }
+
+/// A key whose first delivery keeps failing holds the rest of its key (and
+/// only its key); `GET /targets` shows what waits behind it; cancelling it
+/// releases the key, and a dead one does too.
+async fn a_stuck_key_is_shown_and_released_by_cancel_or_death(backend: Backend) {
+    let target = TestTarget::scripted(Vec::new(), 500).await;
+    let route = Route::new("stripe", "ordered")
+        .url(&target.url)
+        .max_attempts(3)
+        .ordering_key(".body.data.object.customer");
+    let app = spawn_app(&backend, &route.toml()).await;
+    let mut events = Vec::new();
+    for (i, key) in ["cus_a", "cus_a", "cus_a", "cus_b"].iter().enumerate() {
+        let body = format!(
+            "{{\"id\":\"evt_stuck_{i}\",\"type\":\"customer.updated\",\"data\":{{\"object\":{{\"customer\":\"{key}\",\"seq\":{i}}}}}}}"
+        );
+        let (status, json) = app.ingest("stripe", &body, &[]).await;
+        assert_eq!(status, StatusCode::OK, "{json}");
+        events.push(json["event_id"].as_str().unwrap().to_string());
+    }
+    // One step: the heads of both keys go out (and fail); nothing behind them.
+    assert_eq!(app.dispatcher.run_once().await.unwrap(), 2);
+    let seen: Vec<String> = target.webhook_ids();
+    assert_eq!(seen.len(), 2);
+    assert!(
+        seen.contains(&events[0]) && seen.contains(&events[3]),
+        "{seen:?}"
+    );
+    let (_, targets) = app.admin("GET", "/targets", None).await;
+    let blocked = &targets[0]["blocked_keys"];
+    assert_eq!(blocked.as_array().unwrap().len(), 1, "{blocked}");
+    assert_eq!(blocked[0]["ordering_key"], "cus_a");
+    assert_eq!(blocked[0]["waiting"], 2);
+    assert_eq!(blocked[0]["head_event_id"], events[0].as_str());
+
+    // Cancelling the head lets the next of its key go.
+    let (status, json) = app
+        .admin(
+            "POST",
+            "/deliveries/cancel",
+            Some(serde_json::json!({ "event_id": events[0] })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{json}");
+    app.dispatch_until("the second of cus_a is sent", || async {
+        target.webhook_ids().contains(&events[1])
+    })
+    .await;
+    // It fails until dead (max_attempts 3), which releases the third.
+    app.dispatch_until("the third of cus_a is sent", || async {
+        target.webhook_ids().contains(&events[2])
+    })
+    .await;
+    let ids = target.webhook_ids();
+    let second = ids.iter().filter(|id| **id == events[1]).count();
+    assert_eq!(second, 3, "the second went out until dead: {ids:?}");
+    let first_third = ids.iter().position(|id| *id == events[2]).unwrap();
+    let last_second = ids.iter().rposition(|id| *id == events[1]).unwrap();
+    assert!(
+        last_second < first_third,
+        "never two of one key at once: {ids:?}"
+    );
+    assert_eq!(
+        ids.iter().filter(|id| **id == events[0]).count(),
+        1,
+        "a cancelled head is not sent again"
+    );
+    app.shutdown().await;
+}
+
+crate::backend_tests!(
+    ordered_per_key_under_random_failures,
+    a_stuck_key_is_shown_and_released_by_cancel_or_death,
+);

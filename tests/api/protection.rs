@@ -83,15 +83,7 @@ async fn metric(client: &reqwest::Client, base: &str, sample: &str) -> Option<f6
 /// Every delivery to `target` was sent once and delivered: no attempt was
 /// charged for waiting.
 async fn each_delivered_at_first_attempt(app: &TestApp, target: &str, n: usize) {
-    eventually("every attempt recorded", || async {
-        app.store
-            .backlog()
-            .await
-            .unwrap()
-            .iter()
-            .all(|b| b.pending == 0)
-    })
-    .await;
+    eventually("every attempt recorded", || outbox_empty(&app.store)).await;
     let (status, page) = app
         .admin(
             "GET",
@@ -340,15 +332,7 @@ async fn pause_holds_across_a_restart_and_resume_delivers_once(backend: Backend)
     assert_eq!(status, 200, "{view}");
     assert_eq!(view["paused"], false);
     let store = connect_store(&db.url).await;
-    eventually("the outbox drained", || async {
-        store
-            .backlog()
-            .await
-            .unwrap()
-            .iter()
-            .all(|b| b.pending == 0)
-    })
-    .await;
+    eventually("the outbox drained", || outbox_empty(&store)).await;
     // With the outbox empty nothing more can be sent: what arrived is all.
     let got = held.webhook_ids();
     println!(
