@@ -66,7 +66,7 @@ struct Args {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "ingest,drain,paced,sustained,down"
+        default_value = "ingest,drain,paced,sustained,down,limited,ordered"
     )]
     scenarios: Vec<Scenario>,
     /// Offered rate of the paced runs, events per second.
