@@ -36,7 +36,7 @@ pub(crate) struct Args {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "ingest,drain,paced,sustained,down"
+        default_value = "ingest,drain,paced,sustained,down,limited,ordered,filtered"
     )]
     pub(crate) scenarios: Vec<Scenario>,
     /// Offered rate of the paced runs, events per second.
@@ -91,6 +91,10 @@ pub(crate) enum Scenario {
     /// Ingest alone and drain again with three jq-filtered routes (one
     /// transforming), beside the unfiltered rows of the same run.
     Filtered,
+    /// Drain with one rate-limited target (bench/protect.rs).
+    Limited,
+    /// Drain of an ordered route over 1,000 keys, next to the unordered one.
+    Ordered,
 }
 
 /// Durations and sizes of one run.

@@ -24,6 +24,7 @@ mod context;
 mod databases;
 mod loadgen;
 mod process;
+mod protect;
 mod report;
 mod scenarios;
 mod sink;
@@ -160,6 +161,8 @@ async fn run(args: Args) -> Result<bool, String> {
                 Scenario::Sustained => bench.sustained(backend, &mut databases).await,
                 Scenario::Down => bench.targets_down(backend, &mut databases).await,
                 Scenario::Filtered => bench.filtered(backend, &mut databases).await,
+                Scenario::Limited => bench.limited(backend, &mut databases).await,
+                Scenario::Ordered => bench.ordered(backend, &mut databases).await,
             };
             if let Err(e) = result {
                 bench.fail(format!("{} {scenario:?}: {e}", backend.name()));

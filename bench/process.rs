@@ -44,6 +44,11 @@ pub struct Setup<'a> {
     pub role: Role,
     /// The routes carry jq expressions ([`FILTERED_ROUTES`]).
     pub filtered: bool,
+    /// More TOML lines for each entry of [`TARGETS`]: its `[[targets]]`
+    /// table (`rate_limit = ...`) and its `[[routes]]` table
+    /// (`ordering_key = ...`).
+    pub target_keys: [&'a str; 2],
+    pub route_keys: [&'a str; 2],
 }
 
 /// The filtered configuration: three routes with jq filters, one of which
@@ -251,18 +256,22 @@ secrets = ["{GITLAB_TOKEN}"]
         }
         return text;
     }
-    for (name, url) in TARGETS.iter().zip(&setup.target_urls) {
+    for (i, (name, url)) in TARGETS.iter().zip(&setup.target_urls).enumerate() {
         text.push_str(&format!(
             r#"
 [[targets]]
 name = "{name}"
 url = "{url}"
 signing_secret = "{TARGET_SIGNING_SECRET}"
+{target_keys}
 
 [[routes]]
 source = "{SOURCE}"
 target = "{name}"
-"#
+{route_keys}
+"#,
+            target_keys = setup.target_keys[i],
+            route_keys = setup.route_keys[i],
         ));
     }
     text

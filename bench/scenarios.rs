@@ -81,6 +81,8 @@ impl Bench {
                 target_urls: targets,
                 role,
                 filtered: self.filtered,
+                target_keys: ["", ""],
+                route_keys: ["", ""],
             },
         )
         .await
@@ -297,6 +299,8 @@ impl Bench {
                 target_urls: self.sink_targets(),
                 role: Role::IngestOnly,
                 filtered: false,
+                target_keys: ["", ""],
+                route_keys: ["", ""],
             },
         )
         .await?;

@@ -24,7 +24,12 @@
 //!   targets at once ([`store::Store::claim_many`]), POSTs each with no
 //!   transaction open ([`dispatch::send`]), and records attempts in batches
 //!   ([`store::Store::record_many`]), retrying with backoff
-//!   ([`dispatch::retry`]) until success or `dead`.
+//!   ([`dispatch::retry`]) until success or `dead`. Target protection is
+//!   part of the claim and the record ([`store::targets`]): a paused target
+//!   or an open circuit leases nothing, a half-open one one probe, a rate
+//!   limit no more than its shared token bucket holds, and a delivery with
+//!   an ordering key waits while an earlier one of its key is pending; the
+//!   recorder counts consecutive failures and opens or closes the circuit.
 //! - **Operators.** [`admin`] is the `/admin/v1` JSON API (events,
 //!   deliveries, conflicts, replay, retry, cancel, stats) with its OpenAPI
 //!   document; [`health`] answers `/healthz`, `/readyz` and `/metrics`;

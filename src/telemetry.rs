@@ -99,6 +99,16 @@ pub const FAMILIES: &[(&str, Kind, &str)] = &[
         "Route expressions (filter, transform, ordering_key) that failed at run time, by source, target and expression.",
     ),
     (
+        "hookgate_target_paused",
+        Kind::Gauge,
+        "1 while a target is paused by an operator (its deliveries wait), else 0.",
+    ),
+    (
+        "hookgate_target_circuit_open",
+        Kind::Gauge,
+        "1 while a target's circuit is open or half-open (deliveries postponed, one probe at a time), else 0.",
+    ),
+    (
         "hookgate_retention_pruned_total",
         Kind::Counter,
         "Finished events deleted by retention.",

@@ -162,6 +162,8 @@ mod tests {
                 "sources[1].name",
             ),
             ("[[targets]]\nname = \"t\"\nurl = \"not a url\"\n", "targets[0].url"),
+            ("[[targets]]\nname = \"t\"\nurl = \"http://h/\"\nrate_limit = \"fast\"\n", "targets[0].rate_limit"),
+            ("[[targets]]\nname = \"t\"\nurl = \"http://h/\"\nrate_limit = \"0/s\"\n", "targets[0].rate_limit"),
             ("[[routes]]\nsource = \"a\"\ntarget = \"b\"\n", "routes[0].source"),
             ("[server]\nlisten = \"nowhere\"\n", "server.listen"),
             ("[database]\nurl = \"mysql://x\"\n", "database.url"),

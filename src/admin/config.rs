@@ -13,7 +13,7 @@ use super::params::{NoParams, Params};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::ids::now_ms;
-use crate::store::GroupCount;
+use crate::store::{BlockedKey, Circuit, GroupCount, TargetState};
 use crate::time::format_ms;
 
 /// The count grouped under (`key`, `sub`); 0 when there is none.
@@ -101,6 +101,20 @@ pub struct TargetView {
     /// Share of attempts answered 2xx; `null` before the first attempt.
     pub success_rate: Option<f64>,
     pub last_error: Option<LastErrorView>,
+    /// `rate_limit` as configured (`"50/s"`); `null`: none.
+    pub rate_limit: Option<String>,
+    pub circuit_failures: u32,
+    pub circuit_cooldown_ms: u64,
+    /// Paused through the admin API: every delivery waits.
+    pub paused: bool,
+    pub circuit: Circuit,
+    /// When `circuit` last changed; `null`: never.
+    pub circuit_changed_at: Option<String>,
+    /// Failed attempts since the last success.
+    pub consecutive_failures: i64,
+    /// Ordering keys with deliveries waiting behind an earlier one (at
+    /// most 20, oldest first): a key that stays here is held by its head.
+    pub blocked_keys: Vec<BlockedKey>,
 }
 
 /// Configured targets with delivery counts, backlog, success rate and last error.
@@ -110,12 +124,31 @@ pub async fn targets(
     State(app): State<Arc<AppState>>,
     Params(NoParams {}): Params<NoParams>,
 ) -> Result<Json<Vec<TargetView>>, ApiError> {
+    Ok(Json(target_views(&app, None).await?))
+}
+
+/// The views of every configured target, or only of the one named `only`.
+pub(super) async fn target_views(
+    app: &AppState,
+    only: Option<&str>,
+) -> Result<Vec<TargetView>, ApiError> {
     let counts = app.store.delivery_counts().await?;
     let totals = app.store.attempt_totals().await?;
     let backlog = app.store.backlog().await?;
+    let states = app.store.target_states().await?;
     let now = now_ms();
     let mut views = Vec::new();
-    for t in &app.config.targets {
+    for t in app
+        .config
+        .targets
+        .iter()
+        .filter(|t| only.is_none_or(|n| n == t.name))
+    {
+        let state = states
+            .iter()
+            .find(|s| s.target == t.name)
+            .cloned()
+            .unwrap_or_else(|| TargetState::new(&t.name));
         let count = |status: &str| count_of(&counts, &t.name, status);
         let total = totals.iter().find(|a| a.target == t.name);
         let last_error = app.store.last_error(&t.name).await?.map(|e| LastErrorView {
@@ -145,9 +178,17 @@ pub async fn targets(
                 .filter(|a| a.attempts > 0)
                 .map(|a| a.succeeded as f64 / a.attempts as f64),
             last_error,
+            rate_limit: t.rate_limit.clone(),
+            circuit_failures: t.circuit_failures,
+            circuit_cooldown_ms: t.circuit_cooldown_ms,
+            paused: state.paused,
+            circuit: state.circuit,
+            circuit_changed_at: (state.changed_at > 0).then(|| format_ms(state.changed_at)),
+            consecutive_failures: state.failures,
+            blocked_keys: app.store.blocked_keys(&t.name).await?,
         });
     }
-    Ok(Json(views))
+    Ok(views)
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -13,8 +13,9 @@
 //! come from one vocabulary ([`status`]).
 //!
 //! Rooms: one module per resource ([`events`], [`conflicts`],
-//! [`deliveries`], [`config`], [`routes`]), what calls take in [`params`], and the
-//! document's shared parts in [`openapi`].
+//! [`deliveries`], [`config`], [`routes`], [`targets`] for pause and
+//! resume), what calls take in [`params`], and the document's shared parts
+//! in [`openapi`].
 
 use std::sync::Arc;
 
@@ -39,6 +40,7 @@ pub mod openapi;
 pub mod params;
 pub mod routes;
 pub mod status;
+pub mod targets;
 
 /// The OpenAPI document and the router it describes, built from one list.
 pub fn api() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
@@ -54,6 +56,8 @@ pub fn api() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
         .routes(routes!(conflicts::detail))
         .routes(routes!(config::sources))
         .routes(routes!(config::targets))
+        .routes(routes!(targets::pause))
+        .routes(routes!(targets::resume))
         .routes(routes!(config::stats))
         .routes(routes!(routes::list))
         .routes(routes!(routes::test))

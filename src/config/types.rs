@@ -257,6 +257,15 @@ pub struct TargetConfig {
     pub max_attempts: u32,
     #[serde(default = "default_max_in_flight")]
     pub max_in_flight: u32,
+    /// Attempts started per period, held across every process sharing the
+    /// database: `"50/s"`, `"600/m"`, `"1000/h"`.
+    pub rate_limit: Option<String>,
+    /// Consecutive failed attempts that open the circuit; 0 = never.
+    #[serde(default = "default_circuit_failures")]
+    pub circuit_failures: u32,
+    /// How long an open circuit waits before it sends one probe.
+    #[serde(default = "default_circuit_cooldown_ms")]
+    pub circuit_cooldown_ms: u64,
 }
 
 fn default_target_timeout_ms() -> u64 {
@@ -267,6 +276,12 @@ fn default_max_attempts() -> u32 {
 }
 fn default_max_in_flight() -> u32 {
     64
+}
+fn default_circuit_failures() -> u32 {
+    20
+}
+fn default_circuit_cooldown_ms() -> u64 {
+    30_000
 }
 
 /// A `[[routes]]` entry: events of `source` whose type matches one of

@@ -1,5 +1,5 @@
-// The views of the whole gateway: targets with their health (and cancelling
-// what waits for one), sources, and the conflicts with both bodies side by
+// The views of the whole gateway: targets with their health, pause and
+// circuit (pausing, resuming, cancelling what waits for one), sources, and the conflicts with both bodies side by
 // side.
 
 import { api } from './api.js';
@@ -26,12 +26,40 @@ export async function targetsView() {
       } catch (err) { flash(err.message, 'error'); }
     },
   }, 'Cancel pending…');
+  // Pause holds every delivery of the target (in every process) until resumed.
+  const pauseFor = (t) => {
+    const verb = t.paused ? 'resume' : 'pause';
+    return h('button', {
+      type: 'button', class: t.paused ? '' : 'quiet', 'data-action': verb,
+      onclick: () => act(() => api('POST', '/targets/' + encodeURIComponent(t.name) + '/' + verb),
+        () => (t.paused ? 'Resumed ' : 'Paused ') + t.name + '.',
+        () => { if (isCurrent(mine)) targetsView(); }),
+    }, t.paused ? 'Resume' : 'Pause');
+  };
+  // Paused, and the circuit when it is not closed, with when it changed.
+  const stateOf = (t) => {
+    const parts = [];
+    if (t.paused) parts.push(h('span', { class: 'badge s-pending', 'data-state': 'paused' }, 'paused'));
+    if (t.circuit !== 'closed') {
+      parts.push(h('span', { class: 'badge ' + (t.circuit === 'open' ? 's-dead' : 's-pending'), 'data-state': t.circuit }, 'circuit ' + t.circuit.replace('_', '-')),
+        ' since ', when(t.circuit_changed_at), ' (' + plural(t.consecutive_failures, 'failure') + ')');
+    }
+    if (t.rate_limit) parts.push(' ', h('span', { class: 'muted' }, 'limit ' + t.rate_limit));
+    // Ordered keys held by their first pending delivery, and what waits behind it.
+    for (const k of t.blocked_keys) {
+      parts.push(h('div', { class: 'blocked-key' }, 'key ', h('code', {}, k.ordering_key), ': ',
+        plural(k.waiting, 'delivery', 'deliveries') + ' waiting behind ',
+        h('a', { href: '#/event/' + encodeURIComponent(k.head_event_id) }, k.head_event_id)));
+    }
+    return parts.length ? parts : 'active';
+  };
   view.replaceChildren(
     h('h1', {}, 'Targets'),
     note,
-    grid(['Target', 'URL', 'Success rate', 'Backlog', 'Oldest pending', 'Delivered', 'Dead', 'Cancelled', 'Last error', ''],
+    grid(['Target', 'State', 'URL', 'Success rate', 'Backlog', 'Oldest pending', 'Delivered', 'Dead', 'Cancelled', 'Last error', ''],
       config.targets.map((t) => h('tr', { 'data-target': t.name },
         h('td', {}, h('strong', {}, t.name)),
+        h('td', { class: 'target-state' }, stateOf(t)),
         h('td', { class: 'mono' }, t.url),
         h('td', { class: 'num' }, percent(t.success_rate)),
         h('td', { class: 'num' }, t.pending),
@@ -42,7 +70,7 @@ export async function targetsView() {
         h('td', {}, t.last_error
           ? [when(t.last_error.at), ' ', t.last_error.status_code ? 'HTTP ' + t.last_error.status_code + ' ' : '', t.last_error.error || '']
           : '—'),
-        h('td', {}, cancelFor(t))))));
+        h('td', {}, pauseFor(t), ' ', cancelFor(t))))));
 }
 
 export async function sourcesView() {

@@ -27,9 +27,10 @@ use tokio_util::task::TaskTracker;
 use crate::config::{ConfigError, DispatcherConfig};
 use crate::ids::now_ms;
 use crate::routes::{EventParts, Routes};
-use crate::store::{AttemptOutcome, AttemptRecord, ClaimRequest, Claimed, Store};
+use crate::store::{AttemptOutcome, AttemptRecord, Claim, ClaimRequest, Claimed, Store};
 use crate::time::UnixMs;
 
+pub mod protection;
 pub mod retry;
 pub mod send;
 mod target_metrics;
@@ -46,6 +47,18 @@ struct Target {
 
 /// A finished attempt waiting for the recorder, and where its answer goes.
 type RecordJob = (AttemptRecord, oneshot::Sender<crate::store::Result<bool>>);
+
+/// The shortest wait before claiming again for a target its protection
+/// held back, so a rate-limited target is claimed in small batches rather
+/// than once per token.
+const MIN_WAIT_MS: i64 = 5;
+
+/// Whose lease an attempt runs under.
+struct Lease {
+    owner: String,
+    /// The attempt is a half-open circuit's one probe.
+    probe: bool,
+}
 
 /// Most attempts recorded in one transaction.
 const RECORD_BATCH: usize = 512;
@@ -158,14 +171,15 @@ impl Dispatcher {
     }
 
     /// Leases due deliveries for every target with free slots (at most
-    /// `cap` each), all in one transaction. With `sweep` false, a target is
-    /// left out until a quarter of its slots are free (see [`Self::run`]).
-    /// Returns each target with its owner token and leased deliveries.
+    /// `cap` each), all in one transaction, as far as each target's
+    /// protection admits. With `sweep` false, a target is left out until a
+    /// quarter of its slots are free (see [`Self::run`]). Returns each
+    /// target with its owner token and claim.
     async fn claim_all(
         &self,
         cap: usize,
         sweep: bool,
-    ) -> crate::store::Result<Vec<(&Arc<Target>, String, Vec<Claimed>)>> {
+    ) -> crate::store::Result<Vec<(&Arc<Target>, String, Claim)>> {
         let now = now_ms();
         let wanted: Vec<(&Arc<Target>, String, usize)> = self
             .targets
@@ -189,6 +203,7 @@ impl Dispatcher {
                     + t.spec.timeout.as_millis() as i64
                     + self.settings.lease_margin_ms as i64,
                 owner,
+                protection: t.spec.protection,
             })
             .collect();
         let leased = self.store.claim_many(&requests).await?;
@@ -205,9 +220,9 @@ impl Dispatcher {
     pub async fn run_once(self: &Arc<Self>) -> crate::store::Result<usize> {
         let tracker = TaskTracker::new();
         let mut attempted = 0;
-        for (target, owner, batch) in self.claim_all(usize::MAX, true).await? {
-            attempted += batch.len();
-            self.spawn_attempts(&tracker, target, &owner, batch, &CancellationToken::new());
+        for (target, owner, claim) in self.claim_all(usize::MAX, true).await? {
+            attempted += claim.leased.len();
+            self.spawn_attempts(&tracker, target, &owner, claim, &CancellationToken::new());
         }
         tracker.close();
         tracker.wait().await;
@@ -231,14 +246,23 @@ impl Dispatcher {
         while !stop.is_cancelled() {
             let limit = self.settings.batch_size as usize;
             let mut more_due = false;
+            let mut poll = Duration::from_millis(self.settings.poll_interval_ms);
             match self.claim_all(limit, std::mem::take(&mut sweep)).await {
                 Ok(leased) => {
-                    for (target, owner, batch) in leased {
+                    for (target, owner, claim) in leased {
+                        let n = claim.leased.len();
                         // A full lease means more may be due; a target
                         // whose slots are all taken is woken when one frees.
-                        more_due |= batch.len() == limit.min(target.spec.max_in_flight as usize)
-                            && target.slots.available_permits() > batch.len();
-                        self.spawn_attempts(&tracker, target, &owner, batch, &abort);
+                        more_due |= n == limit.min(target.spec.max_in_flight as usize)
+                            && target.slots.available_permits() > n;
+                        // A target held back by its protection is claimed
+                        // again when it may admit more (a token is due, a
+                        // cool-down ends), if that comes before the poll.
+                        if let Some(at) = claim.wait_until {
+                            let wait = (at - now_ms()).max(MIN_WAIT_MS) as u64;
+                            poll = poll.min(Duration::from_millis(wait));
+                        }
+                        self.spawn_attempts(&tracker, target, &owner, claim, &abort);
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "claiming deliveries failed"),
@@ -250,7 +274,7 @@ impl Dispatcher {
                 _ = stop.cancelled() => {}
                 _ = self.wake.notified() => {}
                 _ = self.freed.notified() => {}
-                _ = tokio::time::sleep(Duration::from_millis(self.settings.poll_interval_ms)) => sweep = true,
+                _ = tokio::time::sleep(poll) => sweep = true,
             }
         }
         let in_flight = tracker.len();
@@ -270,15 +294,21 @@ impl Dispatcher {
         tracker: &TaskTracker,
         target: &Arc<Target>,
         owner: &str,
-        batch: Vec<Claimed>,
+        claim: Claim,
         abort: &CancellationToken,
     ) {
-        for delivery in batch {
+        if claim.probe {
+            tracing::info!(target = %target.spec.name, "circuit half-open: sending one probe");
+        }
+        for delivery in claim.leased {
             let slot = take_slot(target);
             tracker.spawn(self.clone().attempt(
                 target.clone(),
                 slot,
-                owner.to_string(),
+                Lease {
+                    owner: owner.to_string(),
+                    probe: claim.probe,
+                },
                 delivery,
                 abort.clone(),
             ));
@@ -291,7 +321,7 @@ impl Dispatcher {
         self: Arc<Self>,
         target: Arc<Target>,
         slot: OwnedSemaphorePermit,
-        owner: String,
+        lease: Lease,
         delivery: Claimed,
         abort: CancellationToken,
     ) {
@@ -308,7 +338,7 @@ impl Dispatcher {
                     .finish(
                         target,
                         slot,
-                        owner,
+                        lease,
                         delivery,
                         started_at,
                         answer,
@@ -325,7 +355,7 @@ impl Dispatcher {
         let answer = tokio::select! {
             answer = send::send(&this.client, &target.spec, &delivery, payload, UnixMs::from_millis(started_at)) => answer,
             _ = abort.cancelled() => {
-                if let Err(e) = this.store.release(&owner, std::slice::from_ref(&delivery.delivery_id)).await {
+                if let Err(e) = this.store.release(&lease.owner, std::slice::from_ref(&delivery.delivery_id)).await {
                     tracing::warn!(delivery_id = %delivery.delivery_id, error = %e, "releasing lease failed; it will expire");
                 }
                 return;
@@ -334,7 +364,7 @@ impl Dispatcher {
         this.finish(
             target,
             slot,
-            owner,
+            lease,
             delivery,
             started_at,
             answer,
@@ -351,7 +381,7 @@ impl Dispatcher {
         &self,
         target: Arc<Target>,
         slot: OwnedSemaphorePermit,
-        owner: String,
+        lease: Lease,
         delivery: Claimed,
         started_at: i64,
         answer: send::Answer,
@@ -384,7 +414,13 @@ impl Dispatcher {
         );
         let record = AttemptRecord {
             delivery_id: delivery.delivery_id.clone(),
-            owner,
+            target: target.spec.name.clone(),
+            probe: lease.probe,
+            // An expression that failed before any request says nothing
+            // of the target's health.
+            circuit_failures: target.spec.protection.circuit_failures,
+            reached_target: !fatal,
+            owner: lease.owner,
             attempt: delivery.attempt,
             started_at,
             duration_ms: answer.duration.as_millis() as i64,
@@ -446,8 +482,9 @@ async fn record_loop(store: Arc<Store>, mut queue: mpsc::Receiver<RecordJob>) {
         let store = store.clone();
         tokio::spawn(async move {
             match record_with_retries(&store, &records).await {
-                Ok(kept) => {
-                    for (reply, kept) in replies.into_iter().zip(kept) {
+                Ok(recorded) => {
+                    recorded.changes.iter().for_each(protection::log_change);
+                    for (reply, kept) in replies.into_iter().zip(recorded.kept) {
                         let _ = reply.send(Ok(kept));
                     }
                 }
@@ -468,7 +505,7 @@ async fn record_loop(store: Arc<Store>, mut queue: mpsc::Receiver<RecordJob>) {
 async fn record_with_retries(
     store: &Store,
     records: &[AttemptRecord],
-) -> crate::store::Result<Vec<bool>> {
+) -> crate::store::Result<crate::store::Recorded> {
     let mut waits = [200u64, 600, 1200].into_iter();
     loop {
         match store.record_many(records).await {

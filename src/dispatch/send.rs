@@ -25,6 +25,7 @@ pub struct TargetSpec {
     pub timeout: Duration,
     pub max_attempts: u32,
     pub max_in_flight: u32,
+    pub protection: crate::store::Protection,
 }
 
 impl TargetSpec {
@@ -70,6 +71,7 @@ impl TargetSpec {
             timeout: Duration::from_millis(target.timeout_ms),
             max_attempts: target.max_attempts,
             max_in_flight: target.max_in_flight,
+            protection: super::protection::from_config(target, key)?,
         })
     }
 }

@@ -66,6 +66,18 @@ async fn metrics(State(app): State<Arc<AppState>>) -> Response {
         metrics::gauge!("hookgate_outbox_oldest_pending_seconds", "target" => target.name.clone())
             .set(oldest);
     }
+    // Pause and circuit are the store's too, shared by every process.
+    if let Ok(states) = app.store.target_states().await {
+        for target in &app.config.targets {
+            let state = states.iter().find(|s| s.target == target.name);
+            let paused = state.is_some_and(|s| s.paused);
+            let open = state.is_some_and(|s| s.circuit != crate::store::Circuit::Closed);
+            metrics::gauge!("hookgate_target_paused", "target" => target.name.clone())
+                .set(f64::from(u8::from(paused)));
+            metrics::gauge!("hookgate_target_circuit_open", "target" => target.name.clone())
+                .set(f64::from(u8::from(open)));
+        }
+    }
     metrics::gauge!("hookgate_inflight_body_bytes").set(app.body_budget.in_use() as f64);
     metrics::gauge!("hookgate_inflight_body_bytes_limit").set(app.body_budget.limit() as f64);
     let mut page = app.metrics.render();

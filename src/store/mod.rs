@@ -30,6 +30,7 @@ mod reads;
 pub mod sql;
 pub mod sqlite;
 mod status;
+pub mod targets;
 mod writes;
 
 pub use error::{Error, Result};
@@ -108,16 +109,34 @@ impl Store {
     }
 
     /// Leases up to `limit` due deliveries for each of several targets, in
-    /// one transaction; answers in the order of `requests`.
-    pub async fn claim_many(&self, requests: &[ClaimRequest<'_>]) -> Result<Vec<Vec<Claimed>>> {
+    /// one transaction, as far as each target's protection admits (see
+    /// [`targets`]); answers in the order of `requests`.
+    pub async fn claim_many(&self, requests: &[ClaimRequest<'_>]) -> Result<Vec<Claim>> {
         both!(write self, s => s.claim_many(requests).await)
     }
 
-    /// Records attempts and their outcomes in one transaction; for each, in
-    /// the order of `records`, `false` when its lease was lost (the delivery
-    /// belongs to someone else now) and nothing was written for it.
-    pub async fn record_many(&self, records: &[AttemptRecord]) -> Result<Vec<bool>> {
+    /// Records attempts and their outcomes in one transaction, and feeds
+    /// them to their targets' circuit breakers; for each, in the order of
+    /// `records`, `false` when its lease was lost (the delivery belongs to
+    /// someone else now) and nothing was written for it.
+    pub async fn record_many(&self, records: &[AttemptRecord]) -> Result<Recorded> {
         both!(write self, s => s.record_many(records).await)
+    }
+
+    /// Pauses or resumes a target, for every process sharing the store.
+    pub async fn set_paused(&self, target: &str, paused: bool) -> Result<()> {
+        both!(write self, s => s.set_paused(target, paused).await)
+    }
+
+    /// Ordering keys of `target` with deliveries waiting behind their
+    /// first pending one (at most 20, oldest first).
+    pub async fn blocked_keys(&self, target: &str) -> Result<Vec<BlockedKey>> {
+        both!(self, s => s.blocked_keys(target).await)
+    }
+
+    /// The protection state of every target that has one (pause, circuit).
+    pub async fn target_states(&self) -> Result<Vec<TargetState>> {
+        both!(self, s => s.target_states().await)
     }
 
     /// Gives unsent leased deliveries back (shutdown), undoing their attempt

@@ -5,6 +5,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 pub use super::status::{DeliveryStatus, EventStatus};
+pub use super::targets::{BlockedKey, Circuit, CircuitChange, Protection, RateLimit, TargetState};
 use crate::ids::{DeliveryId, EventId};
 use crate::providers::Verified;
 
@@ -54,6 +55,7 @@ impl NewDelivery {
 }
 
 impl NewEvent {
+    #[allow(clippy::too_many_arguments)]
     pub fn from_verified(
         verified: &Verified,
         source: &str,
@@ -115,7 +117,8 @@ pub struct Claimed {
     pub headers: String,
 }
 
-/// A lease request: up to `limit` due deliveries of `target`.
+/// A lease request: up to `limit` due deliveries of `target`, fewer when
+/// its `protection` (pause, circuit, rate budget) says so.
 #[derive(Debug, Clone)]
 pub struct ClaimRequest<'a> {
     pub target: &'a str,
@@ -123,6 +126,27 @@ pub struct ClaimRequest<'a> {
     pub now: i64,
     pub lease_until: i64,
     pub owner: &'a str,
+    pub protection: Protection,
+}
+
+/// What one target's claim leased.
+#[derive(Debug, Clone, Default)]
+pub struct Claim {
+    pub leased: Vec<Claimed>,
+    /// The lease is the one probe of a half-open circuit.
+    pub probe: bool,
+    /// When the target's protection held deliveries back: when it may
+    /// admit more (a token due, a cool-down over).
+    pub wait_until: Option<i64>,
+}
+
+/// What recording a batch of attempts did.
+#[derive(Debug, Clone, Default)]
+pub struct Recorded {
+    /// For each record, in order, `false` when its lease was lost.
+    pub kept: Vec<bool>,
+    /// Circuits those attempts opened or closed.
+    pub changes: Vec<CircuitChange>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,6 +157,10 @@ pub enum AttemptOutcome {
 }
 
 impl AttemptOutcome {
+    pub fn is_success(&self) -> bool {
+        matches!(self, AttemptOutcome::Delivered)
+    }
+
     pub fn as_str(&self) -> &'static str {
         match self {
             AttemptOutcome::Delivered => "delivered",
@@ -161,6 +189,14 @@ impl AttemptOutcome {
 #[derive(Debug, Clone)]
 pub struct AttemptRecord {
     pub delivery_id: DeliveryId,
+    pub target: String,
+    /// The attempt was a half-open circuit's probe.
+    pub probe: bool,
+    /// The target's `circuit_failures`, for its breaker.
+    pub circuit_failures: u32,
+    /// A request was made (or tried): the outcome speaks for the target's
+    /// health. False when the delivery failed before any request.
+    pub reached_target: bool,
     pub owner: String,
     pub attempt: i64,
     pub started_at: i64,

@@ -17,14 +17,20 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::{
-    AttemptRecord, BulkChange, ClaimRequest, Claimed, DeliveryMatch, Error, IngestOutcome,
-    NewDelivery, NewEvent, Result, RetryOutcome,
+    AttemptRecord, BulkChange, Claim, ClaimRequest, Claimed, DeliveryMatch, Error, IngestOutcome,
+    NewDelivery, NewEvent, Recorded, Result, RetryOutcome,
 };
 use crate::config::DatabaseConfig;
 use crate::ids::{now_ms, DeliveryId};
 
 pub(crate) mod ops {
     super::super::writes::write_ops!(sqlx::PgConnection, crate::store::sql::Params::Numbered);
+}
+
+/// Target protection: rows read before a write are locked, because other
+/// processes claim and record at the same time.
+pub(crate) mod target_ops {
+    super::super::targets::target_ops!(sqlx::PgConnection, " FOR UPDATE");
 }
 
 /// Most events committed in one ingest transaction.
@@ -102,38 +108,70 @@ impl PostgresStore {
     }
 
     /// Leases for several targets in one transaction.
-    pub async fn claim_many(&self, requests: &[ClaimRequest<'_>]) -> Result<Vec<Vec<Claimed>>> {
-        const CLAIM: &str =
-            "WITH due AS (SELECT id FROM deliveries WHERE target = $4 AND status = 'pending' \
-             AND next_attempt_at <= $3 AND locked_until <= $3 ORDER BY next_attempt_at LIMIT $5 \
+    pub async fn claim_many(&self, requests: &[ClaimRequest<'_>]) -> Result<Vec<Claim>> {
+        const CLAIM: &str = concat!(
+            "WITH due AS (SELECT id FROM deliveries d WHERE target = $4 AND status = 'pending' \
+             AND next_attempt_at <= $3 AND locked_until <= $3 AND ",
+            super::sql::key_free!(),
+            " ORDER BY next_attempt_at LIMIT $5 \
              FOR UPDATE SKIP LOCKED), \
              leased AS (UPDATE deliveries d SET locked_until = $1, lock_owner = $2, \
              attempts = d.attempts + 1, updated_at = $3 FROM due WHERE d.id = due.id \
              RETURNING d.id, d.event_id, d.target, d.attempts) \
              SELECT l.id AS delivery_id, l.event_id, l.target, l.attempts AS attempt, e.source, \
              e.event_type, e.provider_event_id, e.content_type, e.body, e.headers \
-             FROM leased l JOIN events e ON e.id = l.event_id";
+             FROM leased l JOIN events e ON e.id = l.event_id"
+        );
         in_tx(&self.reader, async |c| {
-            let mut leased = Vec::with_capacity(requests.len());
+            let mut claims = Vec::with_capacity(requests.len());
             for req in requests {
-                leased.push(
+                let admitted = target_ops::admit(
+                    c,
+                    req.target,
+                    &req.protection,
+                    req.limit,
+                    req.now,
+                    req.lease_until,
+                )
+                .await?;
+                let leased = if admitted.limit > 0 {
                     sqlx::query_as::<_, Claimed>(CLAIM)
                         .bind(req.lease_until)
                         .bind(req.owner)
                         .bind(req.now)
                         .bind(req.target)
-                        .bind(req.limit)
+                        .bind(admitted.limit)
                         .fetch_all(&mut *c)
-                        .await?,
-                );
+                        .await?
+                } else {
+                    Vec::new()
+                };
+                target_ops::settle(c, req.target, &admitted, leased.len()).await?;
+                claims.push(Claim {
+                    probe: admitted.probe && !leased.is_empty(),
+                    wait_until: admitted.wait_until,
+                    leased,
+                });
             }
-            Ok(leased)
+            Ok(claims)
         })
         .await
     }
 
-    pub async fn record_many(&self, records: &[AttemptRecord]) -> Result<Vec<bool>> {
-        in_tx(&self.reader, async |c| ops::record(c, records).await).await
+    pub async fn record_many(&self, records: &[AttemptRecord]) -> Result<Recorded> {
+        in_tx(&self.reader, async |c| {
+            let kept = ops::record(c, records).await?;
+            let changes = target_ops::record_outcomes(c, records, &kept).await?;
+            Ok(Recorded { kept, changes })
+        })
+        .await
+    }
+
+    pub async fn set_paused(&self, target: &str, paused: bool) -> Result<()> {
+        in_tx(&self.reader, async |c| {
+            target_ops::set_paused(c, target, paused).await
+        })
+        .await
     }
 
     pub async fn release(&self, owner: &str, delivery_ids: &[DeliveryId]) -> Result<u64> {

@@ -88,6 +88,12 @@ macro_rules! read_methods {
             fetch_optional
         );
         $crate::store::reads::read!(
+            target_states() -> Vec<$crate::store::TargetState>, TARGET_STATES, fetch_all
+        );
+        $crate::store::reads::read!(
+            blocked_keys(target: &str) -> Vec<$crate::store::BlockedKey>, BLOCKED_KEYS, fetch_all
+        );
+        $crate::store::reads::read!(
             conflict(conflict_id: &str) -> Option<$crate::store::ConflictDetailRow>,
             CONFLICT,
             fetch_optional

@@ -79,6 +79,23 @@ pub fn chunks<T>(mut items: &[T]) -> impl Iterator<Item = &[T]> {
     })
 }
 
+/// The ordering rule, for the claim's candidate `d` (`$3` = now): a
+/// delivery without an ordering key is always free; one with a key only
+/// when no other pending delivery of its target has that key and either
+/// came first (a lower ID: IDs follow ingest order) or is leased now. So
+/// the deliveries of one key go out one at a time in ingest order, also
+/// across processes, while an earlier one waits for a retry, and a dead or
+/// cancelled one (no longer pending) releases the key. Answered from the
+/// `deliveries_ordering` index.
+macro_rules! key_free {
+    () => {
+        "(d.ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM deliveries p \
+         WHERE p.target = d.target AND p.ordering_key = d.ordering_key \
+         AND p.status = 'pending' AND p.id <> d.id AND (p.id < d.id OR p.locked_until > $3)))"
+    };
+}
+pub(crate) use key_free;
+
 /// New events; returns the IDs of the rows inserted (a key already stored,
 /// or repeated earlier in the statement, inserts nothing).
 pub static INSERT_EVENTS: Multi = Multi::new(
@@ -260,6 +277,8 @@ pub const CANCEL_MATCHING: &str = concat!(
     locked_until = 0, lock_owner = NULL, updated_at = $8 WHERE ",
     matching!()
 );
+pub const TARGET_STATES: &str = super::targets::sql::STATES;
+pub const BLOCKED_KEYS: &str = super::targets::sql::BLOCKED_KEYS;
 pub const CONFLICT: &str = "SELECT id, source, provider_event_id, event_id, stored_sha256, \
     received_sha256, body, headers, received_at FROM conflicts WHERE id = $1";
 

@@ -487,6 +487,8 @@ async fn openapi_lists_every_route(backend: Backend) {
         ("GET", "/conflicts/{conflict_id}"),
         ("GET", "/sources"),
         ("GET", "/targets"),
+        ("POST", "/targets/{name}/pause"),
+        ("POST", "/targets/{name}/resume"),
         ("GET", "/stats"),
         ("GET", "/routes"),
         ("POST", "/routes/test"),

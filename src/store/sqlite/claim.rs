@@ -3,7 +3,8 @@
 
 use sqlx::SqliteConnection;
 
-use crate::store::{sql, ClaimRequest, Claimed, Result};
+use super::target_ops;
+use crate::store::{sql, Claim, ClaimRequest, Claimed, Protection, Result};
 
 /// A lease request the writer can own (a [`ClaimRequest`] without borrows).
 #[derive(Debug)]
@@ -13,6 +14,7 @@ pub struct ClaimJob {
     pub now: i64,
     pub lease_until: i64,
     pub owner: String,
+    pub protection: Protection,
 }
 
 impl From<&ClaimRequest<'_>> for ClaimJob {
@@ -23,35 +25,54 @@ impl From<&ClaimRequest<'_>> for ClaimJob {
             now: req.now,
             lease_until: req.lease_until,
             owner: req.owner.to_string(),
+            protection: req.protection,
         }
     }
 }
 
-/// Leases for every request, answered in the same order.
-pub async fn claim_all(
-    conn: &mut SqliteConnection,
-    requests: &[ClaimJob],
-) -> Result<Vec<Vec<Claimed>>> {
-    let mut leased = Vec::with_capacity(requests.len());
+/// Leases for every request, as far as each target's protection admits,
+/// answered in the same order.
+pub async fn claim_all(conn: &mut SqliteConnection, requests: &[ClaimJob]) -> Result<Vec<Claim>> {
+    let mut claims = Vec::with_capacity(requests.len());
     for c in requests {
-        leased.push(claim(conn, c).await?);
+        let admitted = target_ops::admit(
+            conn,
+            &c.target,
+            &c.protection,
+            c.limit,
+            c.now,
+            c.lease_until,
+        )
+        .await?;
+        let leased = if admitted.limit > 0 {
+            claim(conn, c, admitted.limit).await?
+        } else {
+            Vec::new()
+        };
+        target_ops::settle(conn, &c.target, &admitted, leased.len()).await?;
+        claims.push(Claim {
+            probe: admitted.probe && !leased.is_empty(),
+            wait_until: admitted.wait_until,
+            leased,
+        });
     }
-    Ok(leased)
+    Ok(claims)
 }
 
 /// Leases up to `limit` due deliveries of one target.
-async fn claim(conn: &mut SqliteConnection, c: &ClaimJob) -> Result<Vec<Claimed>> {
-    let ids: Vec<String> = sqlx::query_scalar(
+async fn claim(conn: &mut SqliteConnection, c: &ClaimJob, limit: i64) -> Result<Vec<Claimed>> {
+    let ids: Vec<String> = sqlx::query_scalar(concat!(
         "UPDATE deliveries SET locked_until = $1, lock_owner = $2, attempts = attempts + 1, \
-         updated_at = $3 WHERE id IN (SELECT id FROM deliveries WHERE target = $4 \
-         AND status = 'pending' AND next_attempt_at <= $3 AND locked_until <= $3 \
-         ORDER BY next_attempt_at LIMIT $5) RETURNING id",
-    )
+         updated_at = $3 WHERE id IN (SELECT id FROM deliveries d WHERE target = $4 \
+         AND status = 'pending' AND next_attempt_at <= $3 AND locked_until <= $3 AND ",
+        sql::key_free!(),
+        " ORDER BY next_attempt_at LIMIT $5) RETURNING id"
+    ))
     .bind(c.lease_until)
     .bind(&c.owner)
     .bind(c.now)
     .bind(&c.target)
-    .bind(c.limit)
+    .bind(limit)
     .fetch_all(&mut *conn)
     .await?;
     if ids.is_empty() {

@@ -18,8 +18,8 @@ use sqlx::{ConnectOptions, Connection};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    AttemptRecord, BulkChange, ClaimRequest, Claimed, DeliveryMatch, Error, IngestOutcome,
-    NewDelivery, NewEvent, Result, RetryOutcome,
+    AttemptRecord, BulkChange, Claim, ClaimRequest, DeliveryMatch, Error, IngestOutcome,
+    NewDelivery, NewEvent, Recorded, Result, RetryOutcome,
 };
 use crate::config::DatabaseConfig;
 use crate::ids::{now_ms, DeliveryId};
@@ -34,6 +34,12 @@ use writer::Job;
 
 pub(crate) mod ops {
     super::super::writes::write_ops!(sqlx::SqliteConnection, crate::store::sql::Params::Anonymous);
+}
+
+/// Target protection: the one writer serializes every change, so reads
+/// need no lock.
+pub(crate) mod target_ops {
+    super::super::targets::target_ops!(sqlx::SqliteConnection, "");
 }
 
 pub struct SqliteStore {
@@ -199,16 +205,21 @@ impl SqliteStore {
     }
 
     /// Leases for several targets in one job, so they share one commit.
-    pub async fn claim_many(&self, requests: &[ClaimRequest<'_>]) -> Result<Vec<Vec<Claimed>>> {
+    pub async fn claim_many(&self, requests: &[ClaimRequest<'_>]) -> Result<Vec<Claim>> {
         let jobs = requests.iter().map(ClaimJob::from).collect();
         self.write(|r| Job::Claim(jobs, r)).await
     }
 
-    pub async fn record_many(&self, records: &[AttemptRecord]) -> Result<Vec<bool>> {
+    pub async fn record_many(&self, records: &[AttemptRecord]) -> Result<Recorded> {
         if records.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Recorded::default());
         }
         self.write(|r| Job::Record(records.to_vec(), r)).await
+    }
+
+    pub async fn set_paused(&self, target: &str, paused: bool) -> Result<()> {
+        self.write(|r| Job::SetPaused(target.to_string(), paused, r))
+            .await
     }
 
     pub async fn release(&self, owner: &str, delivery_ids: &[DeliveryId]) -> Result<u64> {

@@ -29,11 +29,11 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::claim::{claim_all, ClaimJob};
 use super::health::Health;
-use super::ops;
+use super::{ops, target_ops};
 use crate::ids::DeliveryId;
 use crate::store::{
-    AttemptRecord, BulkChange, Claimed, DeliveryMatch, Error, IngestOutcome, NewDelivery, NewEvent,
-    Result, RetryOutcome,
+    AttemptRecord, BulkChange, Claim, DeliveryMatch, Error, IngestOutcome, NewDelivery, NewEvent,
+    Recorded, Result, RetryOutcome,
 };
 
 /// Most jobs committed in one transaction.
@@ -47,8 +47,10 @@ type Reply<T> = oneshot::Sender<Result<T>>;
 pub enum Job {
     Ingest(NewEvent, Reply<IngestOutcome>),
     /// Leases for several targets at once, answered in the same order.
-    Claim(Vec<ClaimJob>, Reply<Vec<Vec<Claimed>>>),
-    Record(Vec<AttemptRecord>, Reply<Vec<bool>>),
+    Claim(Vec<ClaimJob>, Reply<Vec<Claim>>),
+    Record(Vec<AttemptRecord>, Reply<Recorded>),
+    /// Pause (true) or resume a target.
+    SetPaused(String, bool, Reply<()>),
     Release(String, Vec<DeliveryId>, Reply<u64>),
     AddDeliveries(String, Vec<NewDelivery>, i64, Reply<()>),
     RetryDelivery(String, i64, Reply<RetryOutcome>),
@@ -70,6 +72,7 @@ macro_rules! with_reply {
             Job::Release(_, _, $r) | Job::Bulk(_, _, _, $r) | Job::Prune(_, _, $r) => $body,
             Job::AddDeliveries(_, _, _, $r) | Job::Probe(_, $r) => $body,
             Job::RetryDelivery(_, _, $r) => $body,
+            Job::SetPaused(_, _, $r) => $body,
             Job::Close($c) => $close,
         }
     };
@@ -258,11 +261,23 @@ async fn run_jobs(
         }
     }
     if !records.is_empty() {
-        match ops::record(conn, &records).await {
-            Ok(kept) => {
+        let recorded = match ops::record(conn, &records).await {
+            Ok(kept) => target_ops::record_outcomes(conn, &records, &kept)
+                .await
+                .map(|changes| (kept, changes)),
+            Err(e) => Err(e),
+        };
+        match recorded {
+            Ok((kept, mut changes)) => {
                 let mut kept = kept.into_iter();
                 for (n, reply) in record_replies {
-                    answers.push(hold(reply, kept.by_ref().take(n).collect()));
+                    // The batch's circuit changes go to one caller, so
+                    // each is logged once.
+                    let recorded = Recorded {
+                        kept: kept.by_ref().take(n).collect(),
+                        changes: std::mem::take(&mut changes),
+                    };
+                    answers.push(hold(reply, recorded));
                 }
             }
             Err(e) => {
@@ -296,6 +311,9 @@ async fn run_one(conn: &mut SqliteConnection, job: Job) -> Result<Answer> {
         Job::Bulk(change, m, now, r) => settle(r, ops::bulk_change(conn, change, &m, now).await),
         Job::Prune(cutoff, size, r) => settle(r, ops::prune(conn, cutoff, size).await),
         Job::Probe(now, r) => settle(r, ops::probe(conn, now).await),
+        Job::SetPaused(target, paused, r) => {
+            settle(r, target_ops::set_paused(conn, &target, paused).await)
+        }
         Job::Ingest(..) | Job::Record(..) | Job::Close(_) => {
             unreachable!("taken out of the batch before")
         }

@@ -198,12 +198,31 @@ pub fn convert_headers(h: &reqwest::header::HeaderMap) -> HeaderMap {
 }
 
 /// Polls `check` until it holds, or panics naming `what` after 30 s.
-pub async fn eventually<F, Fut>(what: &str, mut check: F)
+pub async fn eventually<F, Fut>(what: &str, check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    eventually_within(what, Duration::from_secs(30), check).await
+}
+
+/// Whether `store` has no pending delivery left.
+pub async fn outbox_empty(store: &Store) -> bool {
+    store
+        .backlog()
+        .await
+        .unwrap()
+        .iter()
+        .all(|b| b.pending == 0)
+}
+
+/// [`eventually`] with a deadline of `limit`.
+pub async fn eventually_within<F, Fut>(what: &str, limit: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + limit;
     while !check().await {
         assert!(Instant::now() < deadline, "timed out waiting for: {what}");
         tokio::time::sleep(Duration::from_millis(20)).await;

@@ -378,6 +378,10 @@ pub struct Route {
     pub signing_secret: Option<String>,
     /// The target's own `headers`.
     pub headers: Vec<(String, String)>,
+    /// `rate_limit` (`"20/s"`).
+    pub rate_limit: Option<String>,
+    /// `circuit_failures` and `circuit_cooldown_ms`.
+    pub circuit: Option<(u32, u64)>,
     /// jq expressions of the route.
     pub filter: Option<String>,
     pub transform: Option<String>,
@@ -425,13 +429,27 @@ impl Route {
         self
     }
 
+    pub fn rate_limit(mut self, rate: &str) -> Route {
+        self.rate_limit = Some(rate.into());
+        self
+    }
+
+    /// Opens the circuit after `failures` consecutive failed attempts; a
+    /// probe goes out `cooldown_ms` later.
+    pub fn circuit(mut self, failures: u32, cooldown_ms: u64) -> Route {
+        self.circuit = Some((failures, cooldown_ms));
+        self
+    }
+
     /// The route's jq `filter`.
+    #[allow(dead_code)] // for the routes' own tests
     pub fn filter(mut self, jq: &str) -> Route {
         self.filter = Some(jq.into());
         self
     }
 
     /// The route's jq `transform`.
+    #[allow(dead_code)] // for the routes' own tests
     pub fn transform(mut self, jq: &str) -> Route {
         self.transform = Some(jq.into());
         self
@@ -464,6 +482,16 @@ impl Route {
         }
         if let Some(ms) = self.timeout_ms {
             writeln!(out, "timeout_ms = {ms}").unwrap();
+        }
+        if let Some(rate) = &self.rate_limit {
+            writeln!(out, "rate_limit = {}", quoted(rate)).unwrap();
+        }
+        if let Some((failures, cooldown_ms)) = self.circuit {
+            writeln!(
+                out,
+                "circuit_failures = {failures}\ncircuit_cooldown_ms = {cooldown_ms}"
+            )
+            .unwrap();
         }
         if let Some(secret) = &self.signing_secret {
             writeln!(out, "signing_secret = {}", quoted(secret)).unwrap();

@@ -24,6 +24,14 @@ impl Backend {
             _ => None,
         }
     }
+
+    /// `sqlite` or `postgres`, for what a test prints.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
 }
 
 /// A fresh, empty database for one test.

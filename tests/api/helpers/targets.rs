@@ -21,6 +21,8 @@ pub struct Reply {
 pub struct Received {
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// When it arrived.
+    pub at: std::time::Instant,
 }
 
 impl Received {
@@ -99,11 +101,11 @@ async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> impl IntoResponse {
-    state
-        .received
-        .lock()
-        .unwrap()
-        .push(Received { headers, body });
+    state.received.lock().unwrap().push(Received {
+        headers,
+        body,
+        at: std::time::Instant::now(),
+    });
     let delay = *state.delay.lock().unwrap();
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
