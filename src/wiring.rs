@@ -76,7 +76,7 @@ impl Wiring {
             |s| provider_of(&config, &sources, s),
             |t| names.contains(t),
         )
-        .map_err(|e| errors.push(e));
+        .map_err(|e| errors.extend(e));
         match routes {
             Ok(routes) if errors.is_empty() => Ok(Wiring {
                 config: Arc::new(config),

@@ -131,12 +131,13 @@ impl Routes {
     /// not know (it names each source's provider) or a target `is_target`
     /// does not know, a second route between the same pair, an empty
     /// pattern or an expression that does not compile is an error naming
-    /// its key.
+    /// its key; every such error is returned, in configuration order.
     pub fn build(
         routes: &[RouteConfig],
         provider_of: impl Fn(&str) -> Option<&'static str>,
         is_target: impl Fn(&str) -> bool,
-    ) -> Result<Routes, ConfigError> {
+    ) -> Result<Routes, Vec<ConfigError>> {
+        let mut errors = Vec::new();
         let mut providers = HashMap::new();
         let mut pairs = HashSet::new();
         let mut by_source: HashMap<String, Vec<Route>> = HashMap::new();
@@ -144,33 +145,37 @@ impl Routes {
         for (i, route) in routes.iter().enumerate() {
             let key = format!("routes[{i}]");
             let Some(provider) = provider_of(&route.source) else {
-                return Err(ConfigError::new(
+                errors.push(ConfigError::new(
                     format!("{key}.source"),
                     format!("unknown source {:?}", route.source),
                 ));
+                continue;
             };
             providers.insert(route.source.clone(), provider);
             if !is_target(&route.target) {
-                return Err(ConfigError::new(
+                errors.push(ConfigError::new(
                     format!("{key}.target"),
                     format!("unknown target {:?}", route.target),
                 ));
+                continue;
             }
             if !pairs.insert((route.source.as_str(), route.target.as_str())) {
-                return Err(ConfigError::new(
+                errors.push(ConfigError::new(
                     key,
                     format!(
                         "duplicate route from {:?} to {:?}; list several event_types in one route",
                         route.source, route.target
                     ),
                 ));
+                continue;
             }
             if let Some(globs) = &route.event_types {
                 if globs.iter().any(|g| g.is_empty()) {
-                    return Err(ConfigError::new(
+                    errors.push(ConfigError::new(
                         format!("{key}.event_types"),
                         "empty pattern",
                     ));
+                    continue;
                 }
             }
             let label = format!("{key} ({} -> {})", route.source, route.target);
@@ -192,9 +197,18 @@ impl Routes {
                         index: expressions.len() - 1,
                     }))
                 };
-            let filter = compile("filter", &route.filter)?;
-            let transform = compile("transform", &route.transform)?;
-            let ordering_key = compile("ordering_key", &route.ordering_key)?;
+            let compiled = [
+                ("filter", &route.filter),
+                ("transform", &route.transform),
+                ("ordering_key", &route.ordering_key),
+            ]
+            .map(|(name, text)| {
+                compile(name, text).unwrap_or_else(|e| {
+                    errors.push(e);
+                    None
+                })
+            });
+            let [filter, transform, ordering_key] = compiled;
             by_source
                 .entry(route.source.clone())
                 .or_default()
@@ -206,6 +220,9 @@ impl Routes {
                     transform,
                     ordering_key,
                 });
+        }
+        if !errors.is_empty() {
+            return Err(errors);
         }
         let sandbox = (!expressions.is_empty()).then(|| Sandbox::new(expressions));
         Ok(Routes {
@@ -472,6 +489,39 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_wrong_route_is_reported_naming_its_key() {
+        let route = |target: &str, filter: Option<&str>, transform: Option<&str>| RouteConfig {
+            source: "s".into(),
+            target: target.into(),
+            event_types: None,
+            filter: filter.map(str::to_string),
+            transform: transform.map(str::to_string),
+            ordering_key: None,
+        };
+        let errors = Routes::build(
+            &[
+                route("a", Some(".x and"), Some("{")),
+                route("nope", None, None),
+                route("b", Some(".ok"), None),
+                route("b", None, None),
+            ],
+            |_| Some("stripe"),
+            |t| t != "nope",
+        )
+        .unwrap_err();
+        let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "routes[0].filter",
+                "routes[0].transform",
+                "routes[1].target",
+                "routes[3]"
+            ]
+        );
+    }
 
     #[test]
     fn globs() {
