@@ -5,19 +5,14 @@
 //! dedup key is the body's SHA-256. The type is the body's `event`
 //! (`invitee.created`).
 
-use super::kit::{body_sha256, check, timestamped_hex};
+use super::kit::{body_sha256, check, dotted_sha256, timestamped_hex};
 use super::{
     check_timestamp, json_body, required_json_str, signature_header, Inbound, Keys, Rejection,
     Scheme, Verdict, Verified,
 };
-use crate::crypto::{mac, Digest};
 
 #[derive(Debug)]
 pub struct Calendly;
-
-fn signed(key: &[u8], t: &str, body: &[u8]) -> Vec<u8> {
-    mac(Digest::Sha256, key, &[t.as_bytes(), b".", body])
-}
 
 impl Scheme for Calendly {
     fn verify(
@@ -29,7 +24,7 @@ impl Scheme for Calendly {
     ) -> Result<Verdict, Rejection> {
         let raw = signature_header(req.headers, "calendly-webhook-signature")?;
         let (t, candidates) = timestamped_hex(raw, "Calendly-Webhook-Signature")?;
-        check(keys, &candidates, |key| signed(key, &t, req.body))?;
+        check(keys, &candidates, |key| dotted_sha256(key, &t, req.body))?;
         check_timestamp(&t, tolerance, now, true)?;
         let json = json_body(req.body, "Calendly")?;
         Verified::new(
@@ -41,7 +36,7 @@ impl Scheme for Calendly {
 
     fn sign(&self, key: &[u8], body: &[u8], now: i64, _: &str) -> Vec<(String, String)> {
         let t = now.to_string();
-        let v1 = hex::encode(signed(key, &t, body));
+        let v1 = hex::encode(dotted_sha256(key, &t, body));
         vec![(
             "Calendly-Webhook-Signature".into(),
             format!("t={t},v1={v1}"),

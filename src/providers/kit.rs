@@ -217,6 +217,16 @@ pub fn pairs(raw: &str, sep: char) -> impl Iterator<Item = (&str, &str)> {
         .map(|(k, v)| (k.trim(), v.trim()))
 }
 
+/// HMAC-SHA256 of `{timestamp}.{body}`, the message Stripe's scheme signs
+/// and Calendly, Mux and Recurly sign the same way.
+pub fn dotted_sha256(key: &[u8], timestamp: &str, body: &[u8]) -> Vec<u8> {
+    crate::crypto::mac(
+        crate::crypto::Digest::Sha256,
+        key,
+        &[timestamp.as_bytes(), b".", body],
+    )
+}
+
 /// A `t=..,v1=..` header (Stripe's form, used by Calendly and Mux): the
 /// timestamp and every hex `v1` signature. 401 when either is missing.
 pub fn timestamped_hex(raw: &str, header: &str) -> Result<(String, Vec<Vec<u8>>), Rejection> {

@@ -3,19 +3,14 @@
 //! are refused, as Mux's SDK does. The event ID is the body's `id`, the type
 //! `type` (`video.asset.ready`).
 
-use super::kit::{check, timestamped_hex};
+use super::kit::{check, dotted_sha256, timestamped_hex};
 use super::{
     check_timestamp, json_body, required_json_str, signature_header, Inbound, Keys, Rejection,
     Scheme, Verdict, Verified,
 };
-use crate::crypto::{mac, Digest};
 
 #[derive(Debug)]
 pub struct Mux;
-
-fn signed(key: &[u8], t: &str, body: &[u8]) -> Vec<u8> {
-    mac(Digest::Sha256, key, &[t.as_bytes(), b".", body])
-}
 
 impl Scheme for Mux {
     fn verify(
@@ -27,7 +22,7 @@ impl Scheme for Mux {
     ) -> Result<Verdict, Rejection> {
         let raw = signature_header(req.headers, "mux-signature")?;
         let (t, candidates) = timestamped_hex(raw, "Mux-Signature")?;
-        check(keys, &candidates, |key| signed(key, &t, req.body))?;
+        check(keys, &candidates, |key| dotted_sha256(key, &t, req.body))?;
         check_timestamp(&t, tolerance, now, true)?;
         let json = json_body(req.body, "Mux")?;
         Verified::new(
@@ -39,7 +34,7 @@ impl Scheme for Mux {
 
     fn sign(&self, key: &[u8], body: &[u8], now: i64, _: &str) -> Vec<(String, String)> {
         let t = now.to_string();
-        let v1 = hex::encode(signed(key, &t, body));
+        let v1 = hex::encode(dotted_sha256(key, &t, body));
         vec![("Mux-Signature".into(), format!("t={t},v1={v1}"))]
     }
 

@@ -5,19 +5,14 @@
 //! the tolerance of Recurly's client libraries. The event ID is the body's
 //! `id`, the type `{object_type}.{event_type}` (`subscription.created`).
 
-use super::kit::{check, millis_to_secs};
+use super::kit::{check, dotted_sha256, millis_to_secs};
 use super::{
     check_timestamp, json_body, required_json_str, signature_header, Inbound, Keys, Rejection,
     Scheme, Verdict, Verified,
 };
-use crate::crypto::{mac, Digest};
 
 #[derive(Debug)]
 pub struct Recurly;
-
-fn signed(key: &[u8], ms: &str, body: &[u8]) -> Vec<u8> {
-    mac(Digest::Sha256, key, &[ms.as_bytes(), b".", body])
-}
 
 impl Scheme for Recurly {
     fn verify(
@@ -36,7 +31,7 @@ impl Scheme for Recurly {
                 "recurly-signature is not {timestamp},{hex signature}".into(),
             ));
         }
-        check(keys, &candidates, |key| signed(key, ms, req.body))?;
+        check(keys, &candidates, |key| dotted_sha256(key, ms, req.body))?;
         check_timestamp(&millis_to_secs(ms)?, tolerance, now, false)?;
         let json = json_body(req.body, "Recurly")?;
         let object = required_json_str(&json, "/object_type", "object_type")?;
@@ -47,7 +42,7 @@ impl Scheme for Recurly {
 
     fn sign(&self, key: &[u8], body: &[u8], now: i64, _: &str) -> Vec<(String, String)> {
         let ms = (now * 1000).to_string();
-        let signature = hex::encode(signed(key, &ms, body));
+        let signature = hex::encode(dotted_sha256(key, &ms, body));
         vec![("recurly-signature".into(), format!("{ms},{signature}"))]
     }
 
