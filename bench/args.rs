@@ -6,7 +6,7 @@ use super::*;
 #[derive(Debug, Parser)]
 #[command(
     name = "bench",
-    about = "Measure hookgate: ceiling, ingest, drain, ingest with dispatch, paced latency, memory"
+    about = "Measure hookgate: ceiling, ingest, drain, ingest with dispatch, paced latency, keep-up rate, memory"
 )]
 pub(crate) struct Args {
     /// A short run (about two minutes): 5 s phases, 10 s sustained, 10,000
@@ -36,9 +36,14 @@ pub(crate) struct Args {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "ingest,drain,paced,sustained,down,limited,ordered,filtered"
+        default_value = "ingest,drain,paced,sustained,keepup,down,limited,ordered,filtered"
     )]
     pub(crate) scenarios: Vec<Scenario>,
+    /// Where the deliveries of `drain` and `keepup` go: the in-process
+    /// sink, an nginx the bench starts (`nginx` on PATH), or each in turn
+    /// [default: both when nginx is found, else inproc].
+    #[arg(long)]
+    pub(crate) sink: Option<SinkChoice>,
     /// Offered rate of the paced runs, events per second.
     #[arg(long, default_value_t = 5000)]
     pub(crate) rate: u32,
@@ -95,6 +100,24 @@ pub(crate) enum Scenario {
     Limited,
     /// Drain of an ordered route over 1,000 keys, next to the unordered one.
     Ordered,
+    /// The highest paced rate at which deliveries keep up, found by steps
+    /// (bench/keepup.rs).
+    Keepup,
+}
+
+impl Scenario {
+    /// Whether the scenario runs once per target kind (`--sink`).
+    pub(crate) fn per_target(self) -> bool {
+        matches!(self, Scenario::Drain | Scenario::Keepup)
+    }
+}
+
+/// `--sink`: which targets the deliveries of `drain` and `keepup` go to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SinkChoice {
+    Inproc,
+    Nginx,
+    Both,
 }
 
 /// Durations and sizes of one run.
@@ -118,6 +141,12 @@ pub(crate) struct Plan {
     pub(crate) down_hold_s: f64,
     /// How long a drain may take before it is reported unfinished.
     pub(crate) drain_limit_s: f64,
+    /// Each step of the keep-up search, and the time after it in which
+    /// its deliveries must arrive.
+    pub(crate) keepup_step_s: f64,
+    pub(crate) keepup_settle_s: f64,
+    /// The most steps one keep-up search takes.
+    pub(crate) keepup_max_steps: usize,
 }
 
 impl Plan {
@@ -141,6 +170,9 @@ impl Plan {
                 .unwrap_or(if quick { 10_000 } else { 100_000 }),
             down_hold_s: 5.0,
             drain_limit_s: if quick { 180.0 } else { 900.0 },
+            keepup_step_s: if quick { 5.0 } else { 15.0 },
+            keepup_settle_s: 3.0,
+            keepup_max_steps: if quick { 8 } else { 10 },
         }
     }
 }

@@ -103,6 +103,8 @@ pub(crate) struct Machine {
     pub(crate) sqlite: String,
     pub(crate) postgres: Option<String>,
     pub(crate) postgres_synchronous_commit: Option<String>,
+    /// The nginx target's version, when one ran.
+    pub(crate) nginx: Option<String>,
     /// The 1, 5 and 15 minute load averages: other work on the machine.
     pub(crate) loadavg_start: String,
     pub(crate) loadavg_end: String,
@@ -141,6 +143,7 @@ impl Machine {
             sqlite: sqlite.await.unwrap_or_default(),
             postgres: None,
             postgres_synchronous_commit: None,
+            nginx: None,
             loadavg_start: loadavg(),
             loadavg_end: String::new(),
         }

@@ -1,8 +1,10 @@
 //! The benchmark: in one run, the ceiling of the HTTP stack (hookgate's own
 //! `GET /healthz`), then the release `hookgate` binary on SQLite and on
 //! Postgres: ingest alone, a drain of a preloaded backlog, ingest and
-//! dispatch together (paced and sustained), and memory with the targets
-//! down. Prints one table and writes it as JSON (and Markdown).
+//! dispatch together (paced, sustained, and the highest paced rate that
+//! deliveries keep up with), and memory with the targets down. Drain and
+//! keep-up run against the in-process sink and against an nginx target.
+//! Prints one table and writes it as JSON (and Markdown).
 //!
 //! ```sh
 //! bench/run.sh --quick     # builds the binary and this bench, then runs
@@ -13,16 +15,19 @@
 //! 127.0.0.1 and is bounded by event counts and durations.
 //!
 //! Rooms: `args` (the command line and the plan of a run), `scenarios`
-//! (each scenario and what it measures), `databases` (a fresh database per
-//! scenario), `process` (the gateway under test), `loadgen` (the load),
-//! `sink` (the targets), `report` (rows and tables) and `context` (binary,
-//! git, machine, the JSON report). This file runs them in order.
+//! (each scenario and what it measures; `protect` and `keepup` have files
+//! of their own), `databases` (a fresh database per scenario), `process`
+//! (the gateway under test), `loadgen` (the load), `sink` and `nginx` (the
+//! targets), `report` (rows and tables) and `context` (binary, git,
+//! machine, the JSON report). This file runs them in order.
 #![forbid(unsafe_code)]
 
 mod args;
 mod context;
 mod databases;
+mod keepup;
 mod loadgen;
+mod nginx;
 mod process;
 mod protect;
 mod report;
@@ -42,6 +47,7 @@ use args::{secs, Args, Backend, Plan, Scenario};
 use context::{check_binary, git_head, loadavg, Ceiling, Git, Machine, Report};
 use databases::Databases;
 use loadgen::{GitlabEvents, Load, Outcome, Pool};
+use nginx::{Nginx, Target};
 use process::{Gateway, Metrics, Role, Setup};
 use report::{Kind, Row};
 use scenarios::{Bench, Db};
@@ -128,7 +134,35 @@ async fn run(args: Args) -> Result<bool, String> {
         ceiling: Vec::new(),
         failed: false,
         filtered: false,
+        nginx: None,
+        target: Target::Inproc,
     };
+
+    let nginx_bin = nginx::find();
+    let (mut targets, note) = nginx::targets(args.sink, nginx_bin.as_deref());
+    if let Some(note) = note {
+        println!("{note}");
+        bench.notes.push(note);
+    }
+    if let (true, Some(bin)) = (targets.contains(&Target::Nginx), &nginx_bin) {
+        machine.nginx = nginx::version(bin);
+        match Nginx::start(bin, &bench.dir).await {
+            Ok(started) => {
+                println!(
+                    "targets: the in-process sink and {} ({}), one worker",
+                    bin.display(),
+                    machine.nginx.as_deref().unwrap_or("version unknown")
+                );
+                bench.nginx = Some(started);
+            }
+            Err(e) => {
+                let note = format!("nginx: skipped, it did not start: {e}");
+                println!("{note}");
+                bench.notes.push(note);
+                targets.retain(|&t| t != Target::Nginx);
+            }
+        }
+    }
 
     bench.ceiling("ceiling").await;
     let start_ceiling = bench.ceiling.clone();
@@ -154,19 +188,30 @@ async fn run(args: Args) -> Result<bool, String> {
             },
         };
         for &scenario in &args.scenarios {
-            let result = match scenario {
-                Scenario::Ingest => bench.ingest(backend, &mut databases).await,
-                Scenario::Drain => bench.drain(backend, &mut databases).await,
-                Scenario::Paced => bench.paced(backend, &mut databases).await,
-                Scenario::Sustained => bench.sustained(backend, &mut databases).await,
-                Scenario::Down => bench.targets_down(backend, &mut databases).await,
-                Scenario::Filtered => bench.filtered(backend, &mut databases).await,
-                Scenario::Limited => bench.limited(backend, &mut databases).await,
-                Scenario::Ordered => bench.ordered(backend, &mut databases).await,
+            let on = if scenario.per_target() {
+                targets.clone()
+            } else {
+                vec![Target::Inproc]
             };
-            if let Err(e) = result {
-                bench.fail(format!("{} {scenario:?}: {e}", backend.name()));
+            for target in on {
+                bench.target = target;
+                let result = match scenario {
+                    Scenario::Ingest => bench.ingest(backend, &mut databases).await,
+                    Scenario::Drain => bench.drain(backend, &mut databases).await,
+                    Scenario::Paced => bench.paced(backend, &mut databases).await,
+                    Scenario::Sustained => bench.sustained(backend, &mut databases).await,
+                    Scenario::Keepup => bench.keepup(backend, &mut databases).await,
+                    Scenario::Down => bench.targets_down(backend, &mut databases).await,
+                    Scenario::Filtered => bench.filtered(backend, &mut databases).await,
+                    Scenario::Limited => bench.limited(backend, &mut databases).await,
+                    Scenario::Ordered => bench.ordered(backend, &mut databases).await,
+                };
+                if let Err(e) = result {
+                    let suffix = bench.target_suffix();
+                    bench.fail(format!("{} {scenario:?}{suffix}: {e}", backend.name()));
+                }
             }
+            bench.target = Target::Inproc;
         }
         if args.keep {
             bench.notes.push(format!(

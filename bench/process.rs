@@ -355,7 +355,7 @@ pub fn cpu_of(pid: u32) -> Option<Duration> {
 }
 
 /// The child processes of `pid`, from each of its threads' `children` list.
-fn children_of(pid: u32) -> Vec<u32> {
+pub fn children_of(pid: u32) -> Vec<u32> {
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return Vec::new();
     };

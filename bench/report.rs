@@ -23,6 +23,8 @@ pub enum Kind {
     Drain,
     DispatchPaced,
     Sustained,
+    /// The highest paced rate at which deliveries kept up (bench/keepup.rs).
+    KeepUp,
     TargetDown,
 }
 
@@ -141,7 +143,7 @@ impl Row {
                     met: self.backlog_grew.map(|g| !g),
                 });
             }
-            Kind::IngestPaced | Kind::DispatchPaced | Kind::TargetDown => {}
+            Kind::IngestPaced | Kind::DispatchPaced | Kind::KeepUp | Kind::TargetDown => {}
         }
         let mut at_most = |measure: &'static str, target: f64, value: Option<f64>| {
             checks.push(Check::new(measure, Bound::AtMost(target), value));

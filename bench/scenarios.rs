@@ -17,6 +17,10 @@ pub(crate) struct Bench {
     pub(crate) failed: bool,
     /// Gateways started now get the filtered routes, and rows say so.
     pub(crate) filtered: bool,
+    /// The nginx target, when one runs (bench/nginx.rs).
+    pub(crate) nginx: Option<Nginx>,
+    /// Where gateways started now deliver, and rows say so.
+    pub(crate) target: Target,
 }
 
 /// Everything read at the edges of a measured window.
@@ -24,7 +28,11 @@ pub(crate) struct Snapshot {
     pub(crate) at: Instant,
     pub(crate) cpu: Duration,
     pub(crate) own_cpu: Duration,
+    /// The in-process sink's thread (the bench's own CPU less this is the
+    /// load generator's).
     pub(crate) sink_cpu: Duration,
+    /// Whatever answers the deliveries: the sink's thread or nginx.
+    pub(crate) target_cpu: Duration,
     pub(crate) postgres: Vec<(u32, Duration)>,
     pub(crate) metrics: Metrics,
     pub(crate) sink: SinkCount,
@@ -58,10 +66,6 @@ impl Bench {
         println!("FAILED: {message}");
         self.notes.push(format!("failed: {message}"));
         self.failed = true;
-    }
-
-    pub(crate) fn sink_targets(&self) -> [String; 2] {
-        process::TARGETS.map(|t| self.sink.url(t))
     }
 
     pub(crate) async fn start(
@@ -117,13 +121,14 @@ impl Bench {
             cpu: gateway.cpu(),
             own_cpu: process::own_cpu(),
             sink_cpu: process::own_thread_cpu(sink::THREAD),
+            target_cpu: self.target_cpu(),
             postgres: db
                 .postgres
                 .as_deref()
                 .map(process::postgres_backends)
                 .unwrap_or_default(),
             metrics,
-            sink: self.sink.count(),
+            sink: self.sink_count().await?,
         })
     }
 
@@ -138,6 +143,16 @@ impl Bench {
             .iter()
             .find(|(c, _)| *c == connections)
             .map(|(_, rate)| *rate)
+    }
+
+    /// The row's rate as a share of the run's `/healthz` ceiling at that
+    /// many connections (the start-of-run ceiling rows).
+    pub(crate) fn against_ceiling(&self, row: &mut Row, connections: usize) {
+        row.ceiling_per_s = self.ceiling_for(connections);
+        row.ratio_to_ceiling = row
+            .ceiling_per_s
+            .zip(row.ev_per_s)
+            .map(|(ceiling, rate)| rate / ceiling);
     }
 
     /// Fills what every window measures: counts, rates, latencies, CPU.
@@ -159,6 +174,11 @@ impl Bench {
         let postgres =
             process::postgres_cpu_between(&before.postgres, &after.postgres).as_secs_f64() * 1e6;
         let sink_cpu = after.sink_cpu.saturating_sub(before.sink_cpu).as_secs_f64() * 1e6;
+        let target_cpu = after
+            .target_cpu
+            .saturating_sub(before.target_cpu)
+            .as_secs_f64()
+            * 1e6;
         if let Some(o) = outcome {
             row.ok = o.ok;
             row.errors = o.failures();
@@ -199,10 +219,12 @@ impl Bench {
             row.deliveries = Some(deliveries);
             row.deliveries_per_s = Some(deliveries as f64 / seconds);
             if deliveries > 0 {
-                row.sink_cpu_us_per_delivery = Some(sink_cpu / deliveries as f64);
+                row.sink_cpu_us_per_delivery = Some(target_cpu / deliveries as f64);
             }
         }
-        row.sink_duplicates = Some(after.sink.duplicates - before.sink.duplicates);
+        row.sink_duplicates = self
+            .counts_duplicates()
+            .then(|| after.sink.duplicates - before.sink.duplicates);
         if let Some(o) = outcome {
             if o.ok != accepted {
                 row.error_detail = format!(
@@ -441,22 +463,28 @@ impl Bench {
         ingest.and(drain)
     }
 
-    /// A name for a scenario's databases and files, apart when filtered.
-    fn key(&self, name: &str) -> String {
+    /// A name for a scenario's databases and files, apart when filtered
+    /// or delivering to nginx.
+    pub(crate) fn key(&self, name: &str) -> String {
+        let mut key = name.to_string();
         if self.filtered {
-            format!("{name}-jq")
-        } else {
-            name.to_string()
+            key.push_str("-jq");
         }
+        if self.target == Target::Nginx {
+            key.push_str("-nginx");
+        }
+        key
     }
 
-    /// A row's scenario name, marked when the routes are filtered.
-    fn scenario(&self, name: &str) -> String {
+    /// A row's scenario name, marked when the routes are filtered or the
+    /// deliveries go to nginx.
+    pub(crate) fn scenario(&self, name: &str) -> String {
+        let mut scenario = name.to_string();
         if self.filtered {
-            format!("{name}, 3 jq routes")
-        } else {
-            name.to_string()
+            scenario.push_str(", 3 jq routes");
         }
+        scenario.push_str(self.target_suffix());
+        scenario
     }
 
     /// Preloads events with the dispatcher off, then measures a
@@ -496,9 +524,9 @@ impl Bench {
             format!("{} events x 2 targets", loaded.accepted),
         );
 
-        let received = self.sink.count().received;
-        let sink_cpu = process::own_thread_cpu(sink::THREAD);
-        self.sink.mark();
+        let received = self.sink_count().await?.received;
+        let sink_cpu = self.target_cpu();
+        self.sink_mark().await?;
         let spawned = Instant::now();
         let gateway = self
             .start(
@@ -516,16 +544,19 @@ impl Bench {
             .map(process::postgres_backends)
             .unwrap_or_default();
         let limit = spawned + secs(self.plan.drain_limit_s);
-        while self.sink.count().received - received < backlog && Instant::now() < limit {
+        while self.sink_count().await?.received - received < backlog && Instant::now() < limit {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         // Recorded, not only received: wait for the store to agree.
-        let mut left = gateway.metrics().await?.pending;
-        while left > 0 && Instant::now() < limit {
+        let mut recorded = gateway.metrics().await?;
+        while recorded.pending > 0 && Instant::now() < limit {
             tokio::time::sleep(Duration::from_millis(50)).await;
-            left = gateway.metrics().await?.pending;
+            recorded = gateway.metrics().await?;
+            // nginx's deliveries are timed when a read sees them.
+            self.sink_count().await?;
         }
-        let count = self.sink.count();
+        let left = recorded.pending;
+        let count = self.sink_count().await?;
         let cpu = gateway.cpu().as_secs_f64() * 1e6;
         let postgres_end = db
             .postgres
@@ -533,7 +564,7 @@ impl Bench {
             .map(process::postgres_backends)
             .unwrap_or_default();
         let delivered = count.received - received;
-        let sink_cpu = process::own_thread_cpu(sink::THREAD).saturating_sub(sink_cpu);
+        let sink_cpu = self.target_cpu().saturating_sub(sink_cpu);
         let seconds = match (count.first, count.last) {
             (Some(first), Some(last)) if last > first => (last - first).as_secs_f64(),
             _ => (Instant::now() - spawned).as_secs_f64(),
@@ -553,16 +584,29 @@ impl Bench {
                 row.postgres_cpu_us_per_delivery = Some(pg.as_secs_f64() * 1e6 / delivered as f64);
             }
         }
-        row.sink_duplicates = Some(count.duplicates);
+        row.sink_duplicates = self.counts_duplicates().then_some(count.duplicates);
         row.rss_peak_mib = Some(mib(rss.peak_kib()));
         if left > 0 {
             row.error_detail = format!("{left} deliveries still pending at the time limit");
             row.errors = left;
         }
+        // The target answered 2xx: hookgate recorded each as delivered.
+        if recorded.delivered != delivered {
+            let detail = format!(
+                "{delivered} received, {} recorded delivered",
+                recorded.delivered
+            );
+            row.error_detail = if row.error_detail.is_empty() {
+                detail
+            } else {
+                format!("{}; {detail}", row.error_detail)
+            };
+        }
         self.notes.push(format!(
-            "{} drain: preloaded {} events ({} deliveries) at {preload_rate:.0} ev/s with {} connections; \
+            "{} {}: preloaded {} events ({} deliveries) at {preload_rate:.0} ev/s with {} connections; \
              CPU per delivery counts the dispatcher process from start to empty backlog",
             backend.name(),
+            self.scenario("drain"),
             loaded.accepted,
             backlog,
             self.plan.preload_connections
@@ -638,11 +682,7 @@ impl Bench {
         );
         self.fill(&mut row, &before, &after, Some(&outcome));
         self.backlog(&mut row, &before, &after);
-        row.ceiling_per_s = self.ceiling_for(connections);
-        row.ratio_to_ceiling = row
-            .ceiling_per_s
-            .zip(row.ev_per_s)
-            .map(|(ceiling, rate)| rate / ceiling);
+        self.against_ceiling(&mut row, connections);
         row.rss_idle_mib = Some(idle);
         row.rss_peak_mib = Some(mib(rss.peak_kib()));
         self.notes.push(format!(
