@@ -8,7 +8,10 @@
 //!    happens outside any transaction.
 //! 3. **Record.** Finished attempts queue for one recorder task, which
 //!    stores every attempt waiting, with its outcome, in one transaction, and
-//!    only where the lease is still ours. A process that dies between send and record
+//!    only where the lease is still ours. The attempt's task ends when its
+//!    outcome is queued; the recorder frees the target's slot after the
+//!    commit (one wake-up per batch, not one per delivery), so a delivery
+//!    holds its slot until its outcome is stored. A process that dies between send and record
 //!    leaves a lease that expires, and the delivery is sent again with the
 //!    same `webhook-id`: the only way a target sees a repeat.
 //!
@@ -20,7 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot, Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -45,8 +48,13 @@ struct Target {
     metrics: target_metrics::TargetMetrics,
 }
 
-/// A finished attempt waiting for the recorder, and where its answer goes.
-type RecordJob = (AttemptRecord, oneshot::Sender<crate::store::Result<bool>>);
+/// A finished attempt waiting for the recorder, with its target and the
+/// slot it holds until its outcome is stored.
+struct Finished {
+    record: AttemptRecord,
+    target: Arc<Target>,
+    slot: OwnedSemaphorePermit,
+}
 
 /// The shortest wait before claiming again for a target its protection
 /// held back, so a rate-limited target is claimed in small batches rather
@@ -67,7 +75,7 @@ const RECORDERS: usize = 4;
 
 pub struct Dispatcher {
     store: Arc<Store>,
-    records: mpsc::Sender<RecordJob>,
+    records: mpsc::Sender<Finished>,
     targets: Vec<Arc<Target>>,
     client: reqwest::Client,
     wake: Arc<Notify>,
@@ -112,14 +120,15 @@ impl Dispatcher {
         let settings = settings.clone();
         let in_flight: usize = targets.iter().map(|t| t.spec.max_in_flight as usize).sum();
         let (records, queue) = mpsc::channel(in_flight.max(1));
-        tokio::spawn(record_loop(store.clone(), queue));
+        let freed = Arc::new(Notify::new());
+        tokio::spawn(record_loop(store.clone(), queue, freed.clone()));
         Ok(Dispatcher {
             store,
             records,
             targets,
             client,
             wake,
-            freed: Arc::new(Notify::new()),
+            freed,
             schedule: retry::Schedule {
                 base: Duration::from_millis(settings.retry_base_ms),
                 max: Duration::from_millis(settings.retry_max_ms),
@@ -226,7 +235,20 @@ impl Dispatcher {
         }
         tracker.close();
         tracker.wait().await;
+        self.recorded(Duration::MAX).await;
         Ok(attempted)
+    }
+
+    /// Waits (at most `limit`) until every finished attempt's outcome is
+    /// stored: the recorder frees a slot only after its commit, so all
+    /// slots free means nothing is waiting to be recorded.
+    async fn recorded(&self, limit: Duration) {
+        let all = async {
+            for target in &self.targets {
+                let _ = target.slots.acquire_many(target.spec.max_in_flight).await;
+            }
+        };
+        let _ = tokio::time::timeout(limit, all).await;
     }
 
     /// Runs until `stop` is cancelled, then lets in-flight deliveries finish
@@ -285,6 +307,9 @@ impl Dispatcher {
             );
         })
         .await;
+        // Sent is not yet recorded: wait for the recorder (which retries for
+        // about two seconds), or the target would see these again.
+        self.recorded(Duration::from_secs(5)).await;
         tracing::info!(drained = in_flight, "dispatcher stopped");
     }
 
@@ -322,7 +347,7 @@ impl Dispatcher {
         target: Arc<Target>,
         slot: OwnedSemaphorePermit,
         lease: Lease,
-        delivery: Claimed,
+        mut delivery: Claimed,
         abort: CancellationToken,
     ) {
         let this = &*self;
@@ -348,9 +373,11 @@ impl Dispatcher {
                     .await;
             }
         };
-        let payload = match &body {
+        // The body moves into the request; nothing after the send reads it.
+        let stored = std::mem::take(&mut delivery.body);
+        let payload = match body {
             Some(json) => send::Payload::json(json),
-            None => send::Payload::stored(&delivery),
+            None => send::Payload::stored(stored, &delivery),
         };
         let answer = tokio::select! {
             answer = send::send(&this.client, &target.spec, &delivery, payload, UnixMs::from_millis(started_at)) => answer,
@@ -401,17 +428,7 @@ impl Dispatcher {
             }
         };
         target.metrics.attempt(answer.status, answer.duration);
-        tracing::info!(
-            target = %target.spec.name,
-            delivery_id = %delivery.delivery_id,
-            event_id = %delivery.event_id,
-            attempt = delivery.attempt,
-            status = answer.status,
-            outcome = outcome.as_str(),
-            duration_ms = answer.duration.as_millis() as u64,
-            error = answer.error.as_deref(),
-            "delivery attempt"
-        );
+        log_attempt(&target.spec.name, &delivery, &answer, &outcome);
         let record = AttemptRecord {
             delivery_id: delivery.delivery_id.clone(),
             target: target.spec.name.clone(),
@@ -431,44 +448,53 @@ impl Dispatcher {
             finished_at,
             transformed_by,
         };
-        let (reply, answer) = oneshot::channel();
-        let recorded = match this.records.send((record, reply)).await {
-            Ok(()) => answer.await.unwrap_or_else(|_| {
-                Err(crate::store::Error::Unavailable(
-                    "the recorder stopped".into(),
-                ))
-            }),
-            Err(_) => Err(crate::store::Error::Unavailable(
-                "the recorder stopped".into(),
-            )),
+        let finished = Finished {
+            record,
+            target,
+            slot,
         };
-        match recorded {
-            Ok(true) => target.metrics.recorded(&outcome),
-            Ok(false) => tracing::warn!(
-                delivery_id = %delivery.delivery_id,
-                "lease lost before the outcome was recorded; another dispatcher owns this delivery"
-            ),
-            Err(e) => tracing::error!(
-                delivery_id = %delivery.delivery_id,
-                error = %e,
-                "recording the attempt failed; the delivery is sent again when its lease expires"
-            ),
-        }
-        drop(slot);
-        // The loop claims outside its poll sweep only for a target with
-        // `refill_at` free slots; waking it for less would find nothing to do.
-        if target.slots.available_permits() >= target.refill_at {
-            this.freed.notify_one();
+        if let Err(lost) = this.records.send(finished).await {
+            tracing::error!(
+                delivery_id = %lost.0.record.delivery_id,
+                "the recorder stopped; the delivery is sent again when its lease expires"
+            );
         }
     }
 }
 
+/// The line of one attempt. A delivered attempt is logged at DEBUG (at
+/// thousands per second a line each would cost more than the delivery;
+/// `hookgate_deliveries_total` counts them); a failed one at INFO.
+fn log_attempt(target: &str, delivery: &Claimed, answer: &send::Answer, outcome: &AttemptOutcome) {
+    macro_rules! line {
+        ($level:ident) => {
+            tracing::$level!(
+                target = %target,
+                delivery_id = %delivery.delivery_id,
+                event_id = %delivery.event_id,
+                attempt = delivery.attempt,
+                status = answer.status,
+                outcome = outcome.as_str(),
+                duration_ms = answer.duration.as_millis() as u64,
+                error = answer.error.as_deref(),
+                "delivery attempt"
+            )
+        };
+    }
+    if matches!(outcome, AttemptOutcome::Delivered) {
+        line!(debug)
+    } else {
+        line!(info)
+    }
+}
+
 /// The recorder: takes every finished attempt waiting and records them in
-/// one transaction, answering each attempt task after the commit. Up to
-/// [`RECORDERS`] such transactions run at once, so a slow commit (Postgres
-/// busy with ingest) does not hold every finished attempt, and its slot,
-/// behind it; while all are busy, attempts gather into the next batch.
-async fn record_loop(store: Arc<Store>, mut queue: mpsc::Receiver<RecordJob>) {
+/// one transaction; after the commit it counts each outcome and frees each
+/// attempt's slot, then wakes the claiming loop once. Up to [`RECORDERS`]
+/// such transactions run at once, so a slow commit (Postgres busy with
+/// ingest) does not hold every finished attempt, and its slot, behind it;
+/// while all are busy, attempts gather into the next batch.
+async fn record_loop(store: Arc<Store>, mut queue: mpsc::Receiver<Finished>, freed: Arc<Notify>) {
     let running = Arc::new(Semaphore::new(RECORDERS));
     let mut batch = Vec::with_capacity(RECORD_BATCH);
     loop {
@@ -478,23 +504,42 @@ async fn record_loop(store: Arc<Store>, mut queue: mpsc::Receiver<RecordJob>) {
         if queue.recv_many(&mut batch, RECORD_BATCH).await == 0 {
             return;
         }
-        let (records, replies): (Vec<AttemptRecord>, Vec<_>) = batch.drain(..).unzip();
-        let store = store.clone();
+        // The slots stay held until the outcomes are stored.
+        let (records, held): (Vec<AttemptRecord>, Vec<_>) = batch
+            .drain(..)
+            .map(|f| (f.record, (f.target, f.slot)))
+            .unzip();
+        let (store, freed) = (store.clone(), freed.clone());
         tokio::spawn(async move {
             match record_with_retries(&store, &records).await {
                 Ok(recorded) => {
                     recorded.changes.iter().for_each(protection::log_change);
-                    for (reply, kept) in replies.into_iter().zip(recorded.kept) {
-                        let _ = reply.send(Ok(kept));
+                    for ((record, (target, _)), kept) in
+                        records.iter().zip(&held).zip(recorded.kept)
+                    {
+                        if kept {
+                            target.metrics.recorded(&record.outcome);
+                        } else {
+                            tracing::warn!(
+                                delivery_id = %record.delivery_id,
+                                "lease lost before the outcome was recorded; another dispatcher owns this delivery"
+                            );
+                        }
                     }
                 }
                 Err(e) => {
-                    for reply in replies {
-                        let _ = reply.send(Err(e.clone()));
+                    for record in &records {
+                        tracing::error!(
+                            delivery_id = %record.delivery_id,
+                            error = %e,
+                            "recording the attempt failed; the delivery is sent again when its lease expires"
+                        );
                     }
                 }
             }
+            drop(held);
             drop(permit);
+            freed.notify_one();
         });
     }
 }

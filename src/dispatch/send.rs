@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use axum::body::Bytes;
 use axum::http::{HeaderName, HeaderValue};
 use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
 
@@ -104,29 +105,44 @@ impl Answer {
 }
 
 /// What is sent: the stored body and its content type, or a route's
-/// transformed body as JSON.
-#[derive(Debug, Clone, Copy)]
+/// transformed body as JSON. The body is handed to the request as it is,
+/// not copied.
+#[derive(Debug, Clone)]
 pub struct Payload<'a> {
-    pub body: &'a [u8],
+    pub body: Bytes,
     pub content_type: Option<&'a str>,
 }
 
 impl<'a> Payload<'a> {
     /// The stored body, byte for byte, with the content type received.
-    pub fn stored(delivery: &'a Claimed) -> Payload<'a> {
+    pub fn stored(body: Vec<u8>, delivery: &'a Claimed) -> Payload<'a> {
         Payload {
-            body: &delivery.body,
+            body: Bytes::from(body),
             content_type: delivery.content_type.as_deref(),
         }
     }
 
     /// A transform's output.
-    pub fn json(body: &'a [u8]) -> Payload<'a> {
+    pub fn json(body: Vec<u8>) -> Payload<'a> {
         Payload {
-            body,
+            body: Bytes::from(body),
             content_type: Some("application/json"),
         }
     }
+}
+
+/// The names of hookgate's headers, built once.
+mod names {
+    use axum::http::HeaderName;
+    pub const WEBHOOK_ID: HeaderName = HeaderName::from_static("webhook-id");
+    pub const WEBHOOK_TIMESTAMP: HeaderName = HeaderName::from_static("webhook-timestamp");
+    pub const WEBHOOK_SIGNATURE: HeaderName = HeaderName::from_static("webhook-signature");
+    pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+    pub const SOURCE: HeaderName = HeaderName::from_static("x-hookgate-source");
+    pub const EVENT_TYPE: HeaderName = HeaderName::from_static("x-hookgate-event-type");
+    pub const PROVIDER_EVENT_ID: HeaderName =
+        HeaderName::from_static("x-hookgate-provider-event-id");
+    pub const ATTEMPT: HeaderName = HeaderName::from_static("x-hookgate-attempt");
 }
 
 /// POSTs the payload with hookgate's headers.
@@ -142,27 +158,25 @@ pub async fn send(
     let mut request = client
         .post(target.url.clone())
         .timeout(target.timeout)
-        .header("webhook-id", delivery.event_id.as_str())
-        .header("Idempotency-Key", delivery.event_id.as_str())
-        .header("X-Hookgate-Source", &delivery.source)
-        .header("X-Hookgate-Event-Type", &delivery.event_type)
-        .header("X-Hookgate-Provider-Event-Id", &delivery.provider_event_id)
-        .header("X-Hookgate-Attempt", delivery.attempt.to_string());
+        .header(names::WEBHOOK_ID, delivery.event_id.as_str())
+        .header(names::IDEMPOTENCY_KEY, delivery.event_id.as_str())
+        .header(names::SOURCE, &delivery.source)
+        .header(names::EVENT_TYPE, &delivery.event_type)
+        .header(names::PROVIDER_EVENT_ID, &delivery.provider_event_id)
+        .header(names::ATTEMPT, delivery.attempt);
     if let Some(ct) = payload.content_type {
         request = request.header(CONTENT_TYPE, ct);
     }
     if let Some(key) = &target.signing_key {
-        request = request
-            .header("webhook-timestamp", now_secs.to_string())
-            .header(
-                "webhook-signature",
-                standard::signature(key, delivery.event_id.as_str(), now_secs, payload.body),
-            );
+        request = request.header(names::WEBHOOK_TIMESTAMP, now_secs).header(
+            names::WEBHOOK_SIGNATURE,
+            standard::signature(key, delivery.event_id.as_str(), now_secs, &payload.body),
+        );
     }
     for (name, value) in &target.headers {
         request = request.header(name, value);
     }
-    let result = request.body(payload.body.to_vec()).send().await;
+    let result = request.body(payload.body).send().await;
     let mut answer = Answer {
         status: None,
         retry_after: None,

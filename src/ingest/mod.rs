@@ -118,15 +118,38 @@ pub async fn ingest(
         .increment(1);
     metrics::histogram!("hookgate_ingest_duration_seconds", "source" => source_name.clone())
         .record(elapsed.as_secs_f64());
-    tracing::info!(
-        source = %source_name,
+    log_request(
+        &source_name,
         outcome,
-        event_id = event_id.as_deref(),
-        status = response.status().as_u16(),
-        duration_ms = elapsed.as_secs_f64() * 1000.0,
-        "ingest"
+        event_id.as_deref(),
+        response.status().as_u16(),
+        elapsed,
     );
     response
+}
+
+/// The line of one ingest request. Stored events (`accepted`, `duplicate`)
+/// are logged at DEBUG: at thousands per second a line each would cost more
+/// than storing them, and `hookgate_ingest_requests_total` counts them.
+/// Every other outcome (a refusal, a 503) is logged at INFO.
+fn log_request(
+    source: &str,
+    outcome: &str,
+    event_id: Option<&str>,
+    status: u16,
+    elapsed: std::time::Duration,
+) {
+    let duration_ms = elapsed.as_secs_f64() * 1000.0;
+    macro_rules! line {
+        ($level:ident) => {
+            tracing::$level!(source, outcome, event_id, status, duration_ms, "ingest")
+        };
+    }
+    if matches!(outcome, "accepted" | "duplicate") {
+        line!(debug)
+    } else {
+        line!(info)
+    }
 }
 
 /// The parts of the request besides its body.

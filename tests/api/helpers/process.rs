@@ -122,7 +122,8 @@ pub fn spawn_binary_via(
         .arg("-c")
         .arg(config_path)
         .env("HOOKGATE_LOG_FORMAT", "json")
-        .env("RUST_LOG", "info")
+        // Delivered attempts are DEBUG lines; some tests count them.
+        .env("RUST_LOG", "info,hookgate::dispatch=debug")
         .env_remove("HOOKGATE_DATABASE_URL")
         .env_remove("HOOKGATE_LISTEN")
         .env_remove("HOOKGATE_ADMIN_TOKEN")
