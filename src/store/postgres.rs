@@ -24,7 +24,11 @@ use crate::config::DatabaseConfig;
 use crate::ids::{now_ms, DeliveryId};
 
 pub(crate) mod ops {
-    super::super::writes::write_ops!(sqlx::PgConnection, crate::store::sql::Params::Numbered);
+    super::super::writes::write_ops!(
+        sqlx::PgConnection,
+        crate::store::sql::Params::Numbered,
+        false
+    );
 }
 
 /// Target protection: rows read before a write are locked, because other

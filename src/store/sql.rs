@@ -96,14 +96,18 @@ macro_rules! key_free {
 }
 pub(crate) use key_free;
 
-/// New events; returns the IDs of the rows inserted (a key already stored,
-/// or repeated earlier in the statement, inserts nothing).
+/// New events (a key already stored, or repeated earlier in the
+/// statement, inserts nothing). It returns no rows: when fewer rows were
+/// inserted than sent, [`INSERTED_EVENTS`] says which (every event ID is new).
 pub static INSERT_EVENTS: Multi = Multi::new(
     "INSERT INTO events (id, source, provider_event_id, event_type, body_sha256, body, \
      headers, content_type, received_at, routed, route_errors) VALUES ",
     11,
-    " ON CONFLICT (source, provider_event_id) DO NOTHING RETURNING id",
+    " ON CONFLICT (source, provider_event_id) DO NOTHING",
 );
+
+/// Which of the listed event IDs are stored (append the ID list).
+pub const INSERTED_EVENTS: &str = "SELECT id FROM events WHERE id IN ";
 
 /// New pending deliveries: (id, event_id, target, created_at, ordering_key).
 pub static INSERT_DELIVERIES: Multi = Multi::new(
@@ -126,6 +130,27 @@ pub static RECORD_DELIVERIES: Multi = Multi::new(
     7,
     ") AS v WHERE deliveries.id = v.column1 AND deliveries.lock_owner = v.column2 \
      AND deliveries.status = 'pending' RETURNING deliveries.id",
+);
+
+/// [`RECORD_DELIVERIES`] without its rows, for a batch whose leases are
+/// all known to be held ([`LEASES_HELD`]).
+pub static RECORD_HELD_DELIVERIES: Multi = Multi::new(
+    "UPDATE deliveries SET status = v.column3, next_attempt_at = v.column4, \
+     locked_until = 0, lock_owner = NULL, last_status_code = v.column5, \
+     last_error = v.column6, updated_at = v.column7, \
+     delivered_at = CASE WHEN v.column3 = 'delivered' THEN v.column7 ELSE deliveries.delivered_at END \
+     FROM (VALUES ",
+    7,
+    ") AS v WHERE deliveries.id = v.column1 AND deliveries.lock_owner = v.column2 \
+     AND deliveries.status = 'pending'",
+);
+
+/// How many of the (id, owner) pairs are pending deliveries leased by that
+/// owner.
+pub static LEASES_HELD: Multi = Multi::new(
+    "SELECT COUNT(*) FROM deliveries d JOIN (VALUES ",
+    2,
+    ") AS v ON d.id = v.column1 AND d.lock_owner = v.column2 AND d.status = 'pending'",
 );
 
 /// Attempt rows: (delivery_id, attempt, started_at, duration_ms,

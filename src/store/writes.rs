@@ -1,16 +1,19 @@
 //! Write operations shared by both backends, each run on one connection
 //! inside a transaction its caller opened (and commits or abandons).
 //!
-//! `write_ops!(ConnectionType, Params)` expands into free functions taking
+//! `write_ops!(ConnectionType, Params, single_writer)` expands into free functions taking
 //! `&mut ConnectionType`, spelling multi-row parameters as that backend
 //! binds them fastest. None of them begins, commits or rolls back: on
 //! SQLite the writer task batches many of them into one `BEGIN IMMEDIATE` ..
 //! `COMMIT`, on Postgres [`super::postgres`] wraps them the same way.
 
 macro_rules! write_ops {
-    ($conn:ty, $params:expr) => {
+    ($conn:ty, $params:expr, $single_writer:expr) => {
         /// How this backend spells multi-row parameters.
         const PARAMS: $crate::store::sql::Params = $params;
+        /// One writer holds the database for the whole transaction (SQLite):
+        /// what a statement reads stays true for the next one.
+        const SINGLE_WRITER: bool = $single_writer;
 
         use $crate::store::{sql, AttemptRecord, IngestOutcome, NewEvent, Result, RetryOutcome};
 
@@ -22,10 +25,11 @@ macro_rules! write_ops {
             conn: &mut $conn,
             events: &[NewEvent],
         ) -> Result<Vec<IngestOutcome>> {
-            let mut inserted = std::collections::HashSet::with_capacity(events.len());
+            // Every event ID is new, so a stored ID is a row inserted here.
+            let mut inserted: std::collections::HashSet<&str> =
+                std::collections::HashSet::with_capacity(events.len());
             for chunk in sql::chunks(events) {
-                let mut q =
-                    sqlx::query_scalar::<_, String>(sql::INSERT_EVENTS.text(chunk.len(), PARAMS));
+                let mut q = sqlx::query(sql::INSERT_EVENTS.text(chunk.len(), PARAMS));
                 for event in chunk {
                     q = q
                         .bind(event.id.as_str())
@@ -40,7 +44,28 @@ macro_rules! write_ops {
                         .bind(event.deliveries.len() as i64)
                         .bind(&event.route_errors);
                 }
-                inserted.extend(q.fetch_all(&mut *conn).await?);
+                let rows = q.execute(&mut *conn).await?.rows_affected() as usize;
+                if rows == chunk.len() {
+                    inserted.extend(chunk.iter().map(|e| e.id.as_str()));
+                } else if rows > 0 {
+                    let text = format!(
+                        "{}{}",
+                        sql::INSERTED_EVENTS,
+                        sql::placeholders(1, chunk.len())
+                    );
+                    let mut q = sqlx::query_scalar::<_, String>(&text);
+                    for event in chunk {
+                        q = q.bind(event.id.as_str());
+                    }
+                    let stored: std::collections::HashSet<String> =
+                        q.fetch_all(&mut *conn).await?.into_iter().collect();
+                    inserted.extend(
+                        chunk
+                            .iter()
+                            .map(|e| e.id.as_str())
+                            .filter(|id| stored.contains(*id)),
+                    );
+                }
             }
             let deliveries: Vec<(&str, &$crate::store::NewDelivery, i64)> = events
                 .iter()
@@ -128,6 +153,33 @@ macro_rules! write_ops {
         ) -> Result<Vec<bool>> {
             let mut updated = std::collections::HashSet::with_capacity(records.len());
             for chunk in sql::chunks(records) {
+                // With one writer, a count of the leases still held stays
+                // true until the update: when all are, the update need not
+                // return which rows it changed.
+                if SINGLE_WRITER {
+                    let mut q =
+                        sqlx::query_scalar::<_, i64>(sql::LEASES_HELD.text(chunk.len(), PARAMS));
+                    for rec in chunk {
+                        q = q.bind(&rec.delivery_id).bind(&rec.owner);
+                    }
+                    if q.fetch_one(&mut *conn).await? as usize == chunk.len() {
+                        let mut q =
+                            sqlx::query(sql::RECORD_HELD_DELIVERIES.text(chunk.len(), PARAMS));
+                        for rec in chunk {
+                            q = q
+                                .bind(&rec.delivery_id)
+                                .bind(&rec.owner)
+                                .bind(rec.outcome.delivery_status().as_str())
+                                .bind(rec.outcome.next_attempt_at(rec.finished_at))
+                                .bind(rec.status_code)
+                                .bind(&rec.error)
+                                .bind(rec.finished_at);
+                        }
+                        q.execute(&mut *conn).await?;
+                        updated.extend(chunk.iter().map(|r| r.delivery_id.clone()));
+                        continue;
+                    }
+                }
                 let mut q = sqlx::query_scalar::<_, $crate::ids::DeliveryId>(
                     sql::RECORD_DELIVERIES.text(chunk.len(), PARAMS),
                 );

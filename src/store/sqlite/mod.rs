@@ -33,7 +33,11 @@ use health::Health;
 use writer::Job;
 
 pub(crate) mod ops {
-    super::super::writes::write_ops!(sqlx::SqliteConnection, crate::store::sql::Params::Anonymous);
+    super::super::writes::write_ops!(
+        sqlx::SqliteConnection,
+        crate::store::sql::Params::Anonymous,
+        true
+    );
 }
 
 /// Target protection: the one writer serializes every change, so reads
