@@ -54,7 +54,7 @@ impl Scheme for Discord {
         now: i64,
     ) -> Result<Verdict, Rejection> {
         self.0.check(req, tolerance, now)?;
-        let json = json_body(req.body, "Discord")?;
+        let json = json_body(req.body, "Discord")?.value();
         let kind = json.get("type").and_then(|t| t.as_u64());
         if json.get("token").is_some() {
             return interaction(&json, kind);

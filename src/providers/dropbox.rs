@@ -45,7 +45,7 @@ impl Scheme for Dropbox {
         {
             return Err(bad_signature());
         }
-        let json = json_body(req.body, "Dropbox")?;
+        let json = json_body(req.body, "Dropbox")?.value();
         let object = json.as_object().expect("json_body returns objects");
         let event_type = if object.contains_key("list_folder") {
             "list_folder".to_string()

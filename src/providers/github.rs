@@ -26,7 +26,7 @@ impl Scheme for Github {
         let delivery = required_header(req.headers, "x-github-delivery")?;
         let event = required_header(req.headers, "x-github-event")?;
         let json = json_body(req.body, "GitHub")?;
-        let event_type = match json.get("action").and_then(|a| a.as_str()) {
+        let event_type = match json.string_at("/action") {
             Some(action) if !action.is_empty() => format!("{event}.{action}"),
             _ => event.to_string(),
         };

@@ -5,6 +5,8 @@
 //! form-encoded pairs.
 
 use axum::http::{HeaderMap, Method, Uri};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 
 use super::Rejection;
 
@@ -104,13 +106,201 @@ pub fn check_sent_within(sent: i64, tolerance: u64, now: i64) -> Result<(), Reje
     Ok(())
 }
 
-/// The body as a JSON object, or a 400 naming the provider.
-pub fn json_body(body: &[u8], provider: &str) -> Result<serde_json::Value, Rejection> {
-    match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(v) if v.is_object() => Ok(v),
+/// The body as a JSON object, or a 400 naming the provider. The body is
+/// checked whole, but nothing is built from it: fields are read where they
+/// lie ([`Doc::pointer_str`]), so an event costs no tree of its JSON.
+pub fn json_body<'a>(body: &'a [u8], provider: &str) -> Result<Doc<'a>, Rejection> {
+    match serde_json::from_slice::<&RawValue>(body) {
+        Ok(raw) if raw.get().starts_with('{') => Ok(Doc { raw }),
         _ => Err(Rejection::BadRequest(format!(
             "body is not the JSON object {provider} sends"
         ))),
+    }
+}
+
+/// A JSON object, checked, read lazily.
+#[derive(Debug, Clone, Copy)]
+pub struct Doc<'a> {
+    raw: &'a RawValue,
+}
+
+impl<'a> Doc<'a> {
+    /// The whole document as a value, for providers that walk it.
+    pub fn value(&self) -> serde_json::Value {
+        serde_json::from_str(self.raw.get()).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The text at a JSON pointer (RFC 6901) as [`json_str`] reads it.
+    pub fn pointer_str(&self, pointer: &str) -> Option<String> {
+        self.resolve(pointer).and_then(leaf_str)
+    }
+
+    /// The JSON string at a pointer, empty or not; `None` for anything else.
+    pub fn string_at(&self, pointer: &str) -> Option<String> {
+        let raw = self.resolve(pointer)?;
+        raw.get()
+            .starts_with('"')
+            .then(|| serde_json::from_str::<String>(raw.get()).ok())
+            .flatten()
+    }
+
+    /// The raw value at a JSON pointer.
+    fn resolve(&self, pointer: &str) -> Option<&'a RawValue> {
+        let mut at = self.raw;
+        if !pointer.is_empty() {
+            if !pointer.starts_with('/') {
+                return None;
+            }
+            for token in pointer[1..].split('/') {
+                let token = token.replace("~1", "/").replace("~0", "~");
+                at = child(at, &token)?;
+            }
+        }
+        Some(at)
+    }
+}
+
+/// The member `token` of an object, or element `token` of an array.
+fn child<'a>(raw: &'a RawValue, token: &str) -> Option<&'a RawValue> {
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    match raw.get().as_bytes().first()? {
+        b'{' => FindMember(token).deserialize(&mut de).ok().flatten(),
+        b'[' => {
+            // As serde_json's pointer: no sign, no leading zero.
+            if token.starts_with('+') || (token.len() > 1 && token.starts_with('0')) {
+                return None;
+            }
+            let index: usize = token.parse().ok()?;
+            FindElement(index).deserialize(&mut de).ok().flatten()
+        }
+        _ => None,
+    }
+}
+
+/// One member of an object, as its raw text; of repeated keys the last
+/// wins, as when the object is built.
+struct FindMember<'k>(&'k str);
+
+impl<'de> DeserializeSeed<'de> for FindMember<'_> {
+    type Value = Option<&'de RawValue>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FindMember<'_> {
+    type Value = Option<&'de RawValue>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found = None;
+        while let Some(hit) = map.next_key_seed(KeyIs(self.0))? {
+            if hit {
+                found = Some(map.next_value::<&'de RawValue>()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Whether a key is the one sought, compared where it lies.
+struct KeyIs<'k>(&'k str);
+
+impl<'de> DeserializeSeed<'de> for KeyIs<'_> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for KeyIs<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a key")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<bool, E> {
+        Ok(key == self.0)
+    }
+}
+
+/// One element of an array, as its raw text.
+struct FindElement(usize);
+
+impl<'de> DeserializeSeed<'de> for FindElement {
+    type Value = Option<&'de RawValue>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FindElement {
+    type Value = Option<&'de RawValue>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON array")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut found = None;
+        let mut i = 0;
+        while i <= self.0 {
+            if i == self.0 {
+                found = seq.next_element::<&'de RawValue>()?;
+                break;
+            }
+            if seq.next_element::<IgnoredAny>()?.is_none() {
+                return Ok(None);
+            }
+            i += 1;
+        }
+        // The rest is read too: the array must end where it does.
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(found)
+    }
+}
+
+/// A non-empty string, or a number as written; anything else is `None`.
+fn leaf_str(raw: &RawValue) -> Option<String> {
+    let text = raw.get();
+    match text.as_bytes().first()? {
+        b'"' => serde_json::from_str::<String>(text)
+            .ok()
+            .filter(|s| !s.is_empty()),
+        b'-' | b'0'..=b'9' => serde_json::from_str::<serde_json::Number>(text)
+            .ok()
+            .map(|n| n.to_string()),
+        _ => None,
+    }
+}
+
+/// Reading fields by JSON pointer, from a [`Doc`] or a built value.
+pub trait JsonFields {
+    fn field_str(&self, pointer: &str) -> Option<String>;
+}
+
+impl JsonFields for Doc<'_> {
+    fn field_str(&self, pointer: &str) -> Option<String> {
+        self.pointer_str(pointer)
+    }
+}
+
+impl JsonFields for serde_json::Value {
+    fn field_str(&self, pointer: &str) -> Option<String> {
+        match self.pointer(pointer)? {
+            serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
     }
 }
 
@@ -118,16 +308,12 @@ pub fn json_body(body: &[u8], provider: &str) -> Result<serde_json::Value, Rejec
 /// body (serde_json keeps its exact text), so `123456789012345678901234567890`
 /// stays itself rather than a rounded float, and `42` and `"42"` are the
 /// same ID.
-pub fn json_str(value: &serde_json::Value, pointer: &str) -> Option<String> {
-    match value.pointer(pointer)? {
-        serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
+pub fn json_str(value: &impl JsonFields, pointer: &str) -> Option<String> {
+    value.field_str(pointer)
 }
 
 pub fn required_json_str(
-    value: &serde_json::Value,
+    value: &impl JsonFields,
     pointer: &str,
     what: &str,
 ) -> Result<String, Rejection> {
@@ -186,6 +372,66 @@ fn percent_decode(raw: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every pointer reads from the lazy document what it reads from the
+    /// built value.
+    #[test]
+    fn a_doc_reads_fields_as_the_built_value_does() {
+        let body = br#"{"id": "evt_1", "n": 123456789012345678901234567890, "empty": "",
+            "data": {"object": {"id": "obj_1", "list": [1, {"k": "v"}, "three"]}},
+            "a/b": {"m~n": "escaped"}, "dup": "first", "dup": "last",
+            "esc\"key": "quoted", "t": true, "z": null, "neg": -1.5e3}"#;
+        let doc = json_body(body, "Test").unwrap();
+        let value: serde_json::Value = serde_json::from_slice(body).unwrap();
+        for pointer in [
+            "/id",
+            "/n",
+            "/empty",
+            "/data/object/id",
+            "/data/object/list/0",
+            "/data/object/list/1/k",
+            "/data/object/list/2",
+            "/data/object/list/3",
+            "/data/object/list/01",
+            "/data/object/list/+1",
+            "/a~1b/m~0n",
+            "/dup",
+            "/esc\"key",
+            "/t",
+            "/z",
+            "/neg",
+            "/missing",
+            "/data/missing/x",
+            "",
+            "id",
+            "/id/x",
+        ] {
+            assert_eq!(
+                json_str(&doc, pointer),
+                json_str(&value, pointer),
+                "{pointer}"
+            );
+        }
+        assert_eq!(json_str(&doc, "/dup").as_deref(), Some("last"));
+        assert_eq!(doc.string_at("/empty").as_deref(), Some(""));
+        assert_eq!(doc.string_at("/n"), None);
+        assert_eq!(doc.value(), value);
+    }
+
+    #[test]
+    fn only_a_whole_json_object_is_a_doc() {
+        for body in [
+            &b"[1]"[..],
+            b"\"s\"",
+            b"{\"a\": 1} x",
+            b"{\"a\": }",
+            b"",
+            b"{\"a\": \"\xff\"}",
+        ] {
+            assert!(json_body(body, "Test").is_err(), "{body:?}");
+        }
+        assert!(json_body(b" {\"a\": [1, 2]} ", "Test").is_ok());
+    }
 
     #[test]
     fn form_encode_is_undone_by_form_pairs() {

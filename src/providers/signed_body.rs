@@ -64,7 +64,7 @@ impl<'a> Json<'a> {
         if let Some(v) = self.value.get() {
             return Ok(v);
         }
-        let v = json_body(self.body, self.provider)?;
+        let v = json_body(self.body, self.provider)?.value();
         Ok(self.value.get_or_init(|| v))
     }
 }

@@ -29,7 +29,7 @@ impl Scheme for Slack {
         check(keys, &[given], |key| mac(key, timestamp, req.body).to_vec())?;
         check_timestamp(timestamp, tolerance, now, false)?;
         let json = json_body(req.body, "Slack")?;
-        if json.get("type").and_then(|t| t.as_str()) == Some("url_verification") {
+        if json.string_at("/type").as_deref() == Some("url_verification") {
             let challenge = required_json_str(&json, "/challenge", "challenge")?;
             return Ok(Verdict::Handshake(Handshake::json(
                 serde_json::json!({ "challenge": challenge }),

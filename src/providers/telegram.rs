@@ -27,7 +27,7 @@ impl Scheme for Telegram {
         if !keys.iter().any(|key| ct_eq(token.as_bytes(), key)) {
             return Err(bad_signature());
         }
-        let json = json_body(req.body, "Telegram")?;
+        let json = json_body(req.body, "Telegram")?.value();
         let id = required_json_str(&json, "/update_id", "update_id")?;
         let kind = json
             .as_object()
