@@ -249,12 +249,20 @@ impl Bench {
         );
         if self.protected {
             let end = gateway.metrics().await?;
+            let by_target = gateway.deliveries_by_target().await?;
+            let pending: Vec<String> = crate::process::PROTECTED
+                .iter()
+                .map(|(name, _, _)| {
+                    let n = by_target.get(*name).map_or(0, |d| d.pending);
+                    format!("{name} {n}")
+                })
+                .collect();
             note.push_str(&format!(
                 "; the extra targets (not counted above): {} deliveries recorded delivered over \
-                 the search ({}), {} more still pending",
+                 the search ({}), still pending at its end: {}",
                 end.other_delivered - start_metrics.other_delivered,
                 others_since(&start_others, &self.sink.others()),
-                end.other_pending
+                pending.join(", ")
             ));
         }
         self.notes.push(note);

@@ -426,11 +426,14 @@ impl Bench {
                 .await
                 .rate();
         loadgen::closed_loop(&mut pool, &self.load, secs(self.plan.warmup_s), None).await;
+        // Read outside the window: the admin API counts over the outbox.
+        let extra_before = self.extra_written(gateway).await?;
         rss.reset();
         let before = self.snapshot(gateway, db).await?;
         let outcome =
             loadgen::closed_loop(&mut pool, &self.load, secs(self.plan.window_s), None).await;
         let after = self.snapshot(gateway, db).await?;
+        let extra_after = self.extra_written(gateway).await?;
         let mut row = Row::new(
             Kind::IngestClosed,
             &self.scenario("ingest alone"),
@@ -441,11 +444,24 @@ impl Bench {
         row.ceiling_per_s = Some(ceiling);
         row.ratio_to_ceiling = row.ev_per_s.map(|rate| rate / ceiling);
         row.rss_peak_mib = Some(mib(rss.peak_kib()));
-        if self.protected {
-            let written = after.metrics.other_pending - before.metrics.other_pending;
-            row.extra_deliveries = Some(written);
-        }
+        row.extra_deliveries = extra_after.zip(extra_before).map(|(a, b)| a - b);
         Ok(row)
+    }
+
+    /// With the protected routes present: the deliveries ingest has written
+    /// for their targets so far (`None` otherwise).
+    pub(crate) async fn extra_written(&self, gateway: &Gateway) -> Result<Option<u64>, String> {
+        if !self.protected {
+            return Ok(None);
+        }
+        let by_target = gateway.deliveries_by_target().await?;
+        Ok(Some(
+            process::PROTECTED
+                .iter()
+                .filter_map(|(name, _, _)| by_target.get(*name))
+                .map(|d| d.written)
+                .sum(),
+        ))
     }
 
     /// A paced window at the plan's rate after a warm-up at the same rate.
