@@ -36,7 +36,7 @@ pub(crate) struct Args {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "ingest,drain,paced,sustained,keepup,down,limited,ordered,filtered"
+        default_value = "ingest,drain,paced,sustained,keepup,down,limited,ordered,filtered,protected"
     )]
     pub(crate) scenarios: Vec<Scenario>,
     /// Where the deliveries of `drain` and `keepup` go: the in-process
@@ -103,6 +103,10 @@ pub(crate) enum Scenario {
     /// The highest paced rate at which deliveries keep up, found by steps
     /// (bench/keepup.rs).
     Keepup,
+    /// Ingest alone (32 connections) and keep-up again with a filtered
+    /// route, a rate-limited target and an ordered route present beside
+    /// the plain ones, compared with the plain rows (bench/protect.rs).
+    Protected,
 }
 
 impl Scenario {

@@ -7,10 +7,16 @@
 //! up when every request was answered 200 and the targets received at
 //! least [`KEEP_UP_SHARE`] of the step's deliveries (two per accepted
 //! event) within the step and those 3 s. Between steps the backlog a step
-//! left is drained (`hookgate_outbox_pending` at 0, or a time limit), so
-//! each step starts level; one process and one database keep the search
-//! short, and later steps run on a database that has grown by the earlier
-//! ones, as a running gateway's does.
+//! left is drained (`hookgate_outbox_pending` of both targets at 0, or a
+//! time limit), so each step starts level; one process and one database
+//! keep the search short, and later steps run on a database that has grown
+//! by the earlier ones, as a running gateway's does.
+//!
+//! With the `protected` scenario's extra targets present, only `sink-a` and
+//! `sink-b` count, in the decision, the drain between steps and the check
+//! against hookgate's own count; the extra targets' backlogs (held by a rate
+//! limit, or by one key at a time) carry over from step to step, and the
+//! note says how many deliveries they got.
 //!
 //! The search ([`Search`]) starts at [`START_RATE`], doubles while steps keep
 //! up, then bisects between the highest rate that kept up and the lowest
@@ -23,6 +29,7 @@
 //! the event's two deliveries); the peak memory is the whole search's.
 //! Every step is listed in the notes.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::loadgen::{self, Pool};
@@ -142,7 +149,9 @@ impl Bench {
         settle(gateway).await?;
         rss.reset();
         let start_received = self.sink_count().await?.received;
-        let start_delivered = gateway.metrics().await?.delivered;
+        let start_metrics = gateway.metrics().await?;
+        let start_delivered = start_metrics.delivered;
+        let start_others = self.sink.others();
 
         let mut best: Option<Row> = None;
         let mut lines = Vec::new();
@@ -192,6 +201,10 @@ impl Bench {
                 self.backlog(&mut row, &before, &after);
                 // The rate offered (and accepted, since nothing failed).
                 row.ev_per_s = Some(f64::from(rate));
+                if self.protected {
+                    row.extra_deliveries =
+                        Some(after.metrics.other_delivered - before.metrics.other_delivered);
+                }
                 best = Some(row);
             }
         }
@@ -226,7 +239,7 @@ impl Bench {
                 format!("{}; {detail}", row.error_detail)
             };
         }
-        let note = format!(
+        let mut note = format!(
             "{label}: highest rate kept up {} (cap {cap} ev/s); {received} deliveries received, \
              {recorded} recorded delivered; steps: {}",
             search
@@ -234,9 +247,43 @@ impl Bench {
                 .map_or_else(|| "none".to_string(), |r| format!("{r} ev/s")),
             lines.join("; ")
         );
+        if self.protected {
+            let end = gateway.metrics().await?;
+            let by_target = gateway.deliveries_by_target().await?;
+            let pending: Vec<String> = crate::process::PROTECTED
+                .iter()
+                .map(|(name, _, _)| {
+                    let n = by_target.get(*name).map_or(0, |d| d.pending);
+                    format!("{name} {n}")
+                })
+                .collect();
+            note.push_str(&format!(
+                "; the extra targets (not counted above): {} deliveries recorded delivered over \
+                 the search ({}), still pending at its end: {}",
+                end.other_delivered - start_metrics.other_delivered,
+                others_since(&start_others, &self.sink.others()),
+                pending.join(", ")
+            ));
+        }
         self.notes.push(note);
         self.push(row);
         run.stop().await
+    }
+}
+
+/// What the sink received per extra target since `start`: "limited 312,
+/// ordered 4,990" (a target with none is left out).
+fn others_since(start: &BTreeMap<String, u64>, now: &BTreeMap<String, u64>) -> String {
+    let parts: Vec<String> = now
+        .iter()
+        .map(|(path, n)| (path, n - start.get(path).copied().unwrap_or(0)))
+        .filter(|(_, n)| *n > 0)
+        .map(|(path, n)| format!("{path} {n}"))
+        .collect();
+    if parts.is_empty() {
+        "none received".into()
+    } else {
+        format!("received: {}", parts.join(", "))
     }
 }
 

@@ -93,23 +93,18 @@ impl GitlabEvents {
         self.body.len()
     }
 
+    /// The body every request carries.
+    #[cfg(test)]
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
     fn write_request(&self, host: &[u8], out: &mut Vec<u8>) {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
         out.extend_from_slice(&self.start);
         out.extend_from_slice(host);
         out.extend_from_slice(&self.fixed);
-        // Shaped like the UUID GitLab sends; unique per run and request.
-        let mut uuid = [0u8; UUID_SLOT.len()];
-        write!(
-            &mut uuid[..],
-            "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
-            self.run,
-            (n >> 48) & 0xffff,
-            (n >> 36) & 0xfff,
-            (n >> 24) & 0xfff,
-            n & 0xff_ffff_ffff
-        )
-        .expect("a UUID fits its slot");
+        let uuid = event_uuid(self.run, n);
         for name in &self.per_event {
             out.extend_from_slice(name.as_bytes());
             out.extend_from_slice(b": ");
@@ -119,6 +114,24 @@ impl GitlabEvents {
         out.extend_from_slice(b"\r\n");
         out.extend_from_slice(&self.body);
     }
+}
+
+/// The `n`th event's UUID in run `run`: shaped like the UUID GitLab sends,
+/// unique per run and request; its last hex digit goes round all 16 values
+/// as `n` counts up.
+pub fn event_uuid(run: u32, n: u64) -> [u8; UUID_SLOT.len()] {
+    let mut uuid = [0u8; UUID_SLOT.len()];
+    write!(
+        &mut uuid[..],
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        run,
+        (n >> 48) & 0xffff,
+        (n >> 36) & 0xfff,
+        (n >> 24) & 0xfff,
+        n & 0xff_ffff_ffff
+    )
+    .expect("a UUID fits its slot");
+    uuid
 }
 
 /// A stand-in for the event UUID, as long as the real ones.

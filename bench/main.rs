@@ -134,6 +134,7 @@ async fn run(args: Args) -> Result<bool, String> {
         ceiling: Vec::new(),
         failed: false,
         filtered: false,
+        protected: false,
         nginx: None,
         target: Target::Inproc,
     };
@@ -205,6 +206,7 @@ async fn run(args: Args) -> Result<bool, String> {
                     Scenario::Filtered => bench.filtered(backend, &mut databases).await,
                     Scenario::Limited => bench.limited(backend, &mut databases).await,
                     Scenario::Ordered => bench.ordered(backend, &mut databases).await,
+                    Scenario::Protected => bench.protected(backend, &mut databases).await,
                 };
                 if let Err(e) = result {
                     let suffix = bench.target_suffix();

@@ -18,6 +18,8 @@ pub const GITLAB_TOKEN: &str = "bench-gitlab-token";
 /// The two targets every event is routed to.
 pub const TARGETS: [&str; 2] = ["sink-a", "sink-b"];
 const TARGET_SIGNING_SECRET: &str = "whsec_YmVuY2gtdGFyZ2V0LXNpZ25pbmctc2VjcmV0";
+/// `admin.token` of every configuration the bench writes.
+const ADMIN_TOKEN: &str = "bench-admin-token";
 
 /// Which roles the process runs (`serve`, `--no-dispatcher`, `--no-ingest`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +51,45 @@ pub struct Setup<'a> {
     /// (`ordering_key = ...`).
     pub target_keys: [&'a str; 2],
     pub route_keys: [&'a str; 2],
+    /// The `protected` scenario: the targets and routes of [`PROTECTED`]
+    /// besides the plain ones, at these URLs (one per entry).
+    pub protected: Option<[String; 3]>,
 }
+
+/// The extra targets of the `protected` scenario, each with one route from
+/// the source, beside the two plain routes: (target name, more keys of its
+/// `[[targets]]` table, more keys of its `[[routes]]` table). Every bench
+/// event is the same GitLab push body (`object_kind` "push"); only its
+/// `X-Gitlab-Event-UUID` differs, and its last hex digit goes round all 16
+/// values as events are numbered, so shares and keys come from it:
+///
+/// - `filtered`: a filter no bench event matches (no push is a deployment),
+///   evaluated for every event: its cost without a delivery.
+/// - `limited`: `rate_limit = "50/s"`, taking 1 event in 16 (UUIDs ending
+///   in `0`): above 800 ev/s its deliveries are held by the limit and pile
+///   up in the outbox, as a protected target's do.
+/// - `ordered`: every event, keyed by the UUID's last hex digit (16 keys,
+///   each delivered one at a time).
+///
+/// So each event gets 1 + 1/16 deliveries more, beside its two to
+/// `sink-a` and `sink-b`.
+pub const PROTECTED: [(&str, &str, &str); 3] = [
+    (
+        "filtered",
+        "",
+        r#"filter = '.body.object_kind == "deployment"'"#,
+    ),
+    (
+        "limited",
+        r#"rate_limit = "50/s""#,
+        r#"filter = '.headers["x-gitlab-event-uuid"] | endswith("0")'"#,
+    ),
+    (
+        "ordered",
+        "",
+        r#"ordering_key = '.headers["x-gitlab-event-uuid"][-1:]'"#,
+    ),
+];
 
 /// The filtered configuration: three routes with jq filters, one of which
 /// also transforms; two take every push, the third none (its filter is
@@ -198,6 +238,42 @@ impl Gateway {
         Ok(Metrics::parse(&text))
     }
 
+    /// Deliveries per target from `GET /admin/v1/targets`: counted in the
+    /// store without the cap `hookgate_outbox_pending` has (10,000 per
+    /// target), at the cost of a count over the outbox: read it outside
+    /// measured windows.
+    pub async fn deliveries_by_target(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, TargetDeliveries>, String> {
+        let url = format!("http://{}/admin/v1/targets", self.addr);
+        let text = self
+            .client
+            .get(&url)
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .map_err(|e| format!("GET {url}: {e}"))?
+            .text()
+            .await
+            .map_err(|e| format!("GET {url}: {e}"))?;
+        let views: Vec<serde_json::Value> =
+            serde_json::from_str(&text).map_err(|e| format!("GET {url}: {e}"))?;
+        let count = |v: &serde_json::Value, key: &str| v[key].as_u64().unwrap_or(0);
+        Ok(views
+            .iter()
+            .map(|v| {
+                let pending = count(v, "pending");
+                let written = ["pending", "delivered", "dead", "cancelled"]
+                    .iter()
+                    .map(|k| count(v, k))
+                    .sum();
+                let name = v["name"].as_str().unwrap_or_default().to_string();
+                (name, TargetDeliveries { pending, written })
+            })
+            .collect())
+    }
+
     /// SIGTERM, then waits for the drain (at most 60 s) before killing.
     pub async fn stop(mut self) -> Result<(), String> {
         let _ = std::process::Command::new("kill")
@@ -225,7 +301,7 @@ listen = "{addr}"
 url = "{url}"
 
 [admin]
-token = "bench-admin-token"
+token = "{ADMIN_TOKEN}"
 
 [[sources]]
 name = "{SOURCE}"
@@ -274,6 +350,24 @@ target = "{name}"
             route_keys = setup.route_keys[i],
         ));
     }
+    if let Some(urls) = &setup.protected {
+        for ((name, target_keys, route_keys), url) in PROTECTED.iter().zip(urls) {
+            text.push_str(&format!(
+                r#"
+[[targets]]
+name = "{name}"
+url = "{url}"
+signing_secret = "{TARGET_SIGNING_SECRET}"
+{target_keys}
+
+[[routes]]
+source = "{SOURCE}"
+target = "{name}"
+{route_keys}
+"#
+            ));
+        }
+    }
     text
 }
 
@@ -296,13 +390,27 @@ pub fn free_port() -> Result<u16, String> {
         .map_err(|e| e.to_string())
 }
 
-/// The totals `/metrics` reports, summed over targets.
+/// One target's deliveries, as the admin API counts them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TargetDeliveries {
+    pub pending: u64,
+    /// Every delivery the target ever had: pending, delivered, dead and
+    /// cancelled.
+    pub written: u64,
+}
+
+/// The totals `/metrics` reports, summed over [`TARGETS`]; the extra
+/// targets of the `protected` scenario are left out, their deliveries
+/// summed apart. (`hookgate_outbox_pending` stops counting at 10,000 per
+/// target; [`Gateway::deliveries_by_target`] does not.)
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Metrics {
     pub accepted: u64,
     pub unavailable: u64,
     pub pending: u64,
     pub delivered: u64,
+    /// Delivered to every other target.
+    pub other_delivered: u64,
 }
 
 impl Metrics {
@@ -323,15 +431,28 @@ impl Metrics {
                     m.unavailable += value;
                 }
             } else if series.starts_with("hookgate_outbox_pending{") {
-                m.pending += value;
+                if measured(series) {
+                    m.pending += value;
+                }
             } else if series.starts_with("hookgate_deliveries_total{")
                 && series.contains("outcome=\"delivered\"")
             {
-                m.delivered += value;
+                if measured(series) {
+                    m.delivered += value;
+                } else {
+                    m.other_delivered += value;
+                }
             }
         }
         m
     }
+}
+
+/// Whether a series is labelled with one of [`TARGETS`].
+fn measured(series: &str) -> bool {
+    TARGETS
+        .iter()
+        .any(|t| series.contains(&format!("target=\"{t}\"")))
 }
 
 /// Clock ticks per second of `/proc/<pid>/stat` times.
@@ -528,12 +649,102 @@ hookgate_deliveries_total{target=\"sink-a\",outcome=\"delivered\"} 10
 hookgate_deliveries_total{target=\"sink-b\",outcome=\"delivered\"} 12
 hookgate_deliveries_total{target=\"sink-b\",outcome=\"retry\"} 5
 hookgate_outbox_oldest_pending_seconds{target=\"sink-a\"} 1.5
+hookgate_outbox_pending{target=\"limited\"} 900
+hookgate_outbox_pending{target=\"ordered\"} 40
+hookgate_deliveries_total{target=\"ordered\",outcome=\"delivered\"} 7
 ";
         let m = Metrics::parse(text);
         assert_eq!(m.accepted, 58439);
         assert_eq!(m.unavailable, 3);
         assert_eq!(m.pending, 200);
         assert_eq!(m.delivered, 22);
+        // The extra targets of `protected` never count as the measured ones.
+        assert_eq!(m.other_delivered, 7);
+    }
+
+    fn setup(protected: bool) -> Setup<'static> {
+        Setup {
+            name: "test",
+            database_url: "sqlite:///tmp/hookgate-bench-test.db",
+            target_urls: TARGETS.map(|t| format!("http://127.0.0.1:9/{t}")),
+            role: Role::All,
+            filtered: false,
+            target_keys: ["", ""],
+            route_keys: ["", ""],
+            protected: protected
+                .then(|| PROTECTED.map(|(name, _, _)| format!("http://127.0.0.1:9/{name}"))),
+        }
+    }
+
+    /// The configuration hookgate builds from the text, as `check-config`
+    /// and start-up do (the jq expressions compiled).
+    fn wiring(text: &str) -> hookgate::wiring::Wiring {
+        let config = hookgate::config::Config::from_toml(text, &|_: &str| None)
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        hookgate::wiring::Wiring::build(config).unwrap_or_else(|e| panic!("{e}\n{text}"))
+    }
+
+    #[test]
+    fn the_protected_config_adds_three_routes_beside_the_plain_ones() {
+        let addr = ([127, 0, 0, 1], 0).into();
+        let plain = wiring(&config_text(addr, &setup(false)));
+        assert_eq!(plain.targets.len(), 2);
+        assert_eq!(plain.routes.all().count(), 2);
+        let text = config_text(addr, &setup(true));
+        let protected = wiring(&text);
+        assert_eq!(protected.targets.len(), 5);
+        assert_eq!(protected.routes.all().count(), 5);
+        // The plain part is the plain configuration, unchanged.
+        assert!(text.starts_with(&config_text(addr, &setup(false))));
+        for key in [
+            "name = \"filtered\"\nurl = \"http://127.0.0.1:9/filtered\"",
+            "name = \"limited\"\nurl = \"http://127.0.0.1:9/limited\"",
+            "rate_limit = \"50/s\"",
+            "target = \"limited\"\nfilter = '.headers[\"x-gitlab-event-uuid\"] | endswith(\"0\")'",
+            "target = \"ordered\"\nordering_key = '",
+            "target = \"filtered\"\nfilter = '.body.object_kind == \"deployment\"'",
+        ] {
+            assert!(text.contains(key), "{key} not in\n{text}");
+        }
+    }
+
+    /// The jq expression of a `key = '...'` line.
+    fn expression(keys: &str) -> &str {
+        let (_, quoted) = keys.split_once(" = '").expect("a quoted expression");
+        quoted.strip_suffix('\'').expect("a quoted expression")
+    }
+
+    #[test]
+    fn the_protected_routes_take_no_event_one_in_sixteen_and_all_in_sixteen_lines() {
+        use hookgate::routes::jq;
+        let events = crate::loadgen::GitlabEvents::new("/ingest/gitlab", GITLAB_TOKEN, 7);
+        let body: serde_json::Value = serde_json::from_slice(events.body()).unwrap();
+        let [filtered, limited, ordered] =
+            PROTECTED.map(|(_, _, route)| jq::Expr::compile(expression(route)).unwrap());
+        let (mut taken, mut limited_taken) = (0, 0);
+        let mut keys = std::collections::BTreeMap::<String, usize>::new();
+        for n in 0..256 {
+            let uuid = crate::loadgen::event_uuid(7, n);
+            let uuid = std::str::from_utf8(&uuid).unwrap();
+            // The event document hookgate evaluates routes over.
+            let document = serde_json::json!({
+                "source": SOURCE,
+                "provider": "gitlab",
+                "event_type": "Push Hook",
+                "provider_event_id": uuid,
+                "headers": {"x-gitlab-event": "Push Hook", "x-gitlab-event-uuid": uuid},
+                "body": body,
+            });
+            let value = || jq::parse(&serde_json::to_vec(&document).unwrap()).unwrap();
+            taken += usize::from(jq::truthy(&filtered.first(value()).unwrap()));
+            limited_taken += usize::from(jq::truthy(&limited.first(value()).unwrap()));
+            let key = ordered.first(value()).unwrap().expect("a key");
+            *keys.entry(key.to_string()).or_default() += 1;
+        }
+        assert_eq!(taken, 0);
+        assert_eq!(limited_taken, 16);
+        assert_eq!(keys.len(), 16, "{keys:?}");
+        assert!(keys.values().all(|&n| n == 16), "{keys:?}");
     }
 
     #[test]

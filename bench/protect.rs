@@ -8,6 +8,13 @@
 //! - `ordered`, "drain with an ordered route over 1,000 keys": the same
 //!   drain twice in one run, unordered and with `ordering_key` on both
 //!   routes (1,000 keys, round robin), deliveries per second side by side.
+//! - `protected`, "with a filtered route, a rate-limited target and an
+//!   ordered route present": ingest alone (closed loop, 32 connections) and
+//!   the keep-up search again, with the plain routes to `sink-a` and
+//!   `sink-b` and three more ([`process::PROTECTED`]) in the configuration.
+//!   Only `sink-a` and `sink-b` deliveries count; each row is compared with
+//!   the plain row of the same run (ev/s and CPU us/event, protected over
+//!   plain) and held to [`crate::report::PROTECTED_SHARE`] of its rate.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -16,7 +23,7 @@ use axum::routing::post;
 
 use crate::loadgen::{self, Pool};
 use crate::process::{self, Gateway, Role, Setup};
-use crate::report::{Check, Kind, Row};
+use crate::report::{Against, Check, Kind, Row};
 use crate::{secs, Backend, Bench, Databases, Db};
 
 /// The limited target's `rate_limit`, per second.
@@ -26,6 +33,9 @@ const SHARED_WINDOW: Duration = Duration::from_secs(6);
 /// The ordering key: the event UUID's last four hex digits as a number,
 /// modulo 1,000. The bench numbers events in order, so keys go round robin.
 const KEY_1000: &str = r#"ordering_key = '[.headers["x-gitlab-event-uuid"] | explode | .[-4:][] | if . >= 97 then . - 87 else . - 48 end] | (.[0] * 4096 + .[1] * 256 + .[2] * 16 + .[3]) % 1000'"#;
+
+/// Connections of the `protected` scenario's closed-loop ingest window.
+const PROTECTED_CONNECTIONS: usize = 32;
 
 /// A target of its own that answers 200 and keeps every arrival's time.
 struct Arrivals {
@@ -107,6 +117,7 @@ impl Bench {
                 target_keys: [&shape.target_keys[0], &shape.target_keys[1]],
                 route_keys: [&shape.route_keys[0], &shape.route_keys[1]],
                 filtered: false,
+                protected: None,
             },
         )
         .await
@@ -315,6 +326,110 @@ impl Bench {
             self.rows.push(row);
         }
         Ok(())
+    }
+}
+
+impl Bench {
+    /// Ingest alone and the keep-up search with the protected routes
+    /// present, each compared with the plain row of the same run.
+    pub(crate) async fn protected(
+        &mut self,
+        backend: Backend,
+        dbs: &mut Databases,
+    ) -> Result<(), String> {
+        self.protected = true;
+        let ingest = self.protected_ingest(backend, dbs).await;
+        let keepup = self.keepup(backend, dbs).await;
+        self.protected = false;
+        if ingest.is_ok() {
+            let load = format!("closed, {PROTECTED_CONNECTIONS} connections");
+            self.against_plain(backend, Kind::IngestClosed, "ingest alone", Some(&load));
+        }
+        if keepup.is_ok() {
+            self.against_plain(
+                backend,
+                Kind::KeepUp,
+                "ingest + dispatch, keep-up rate",
+                None,
+            );
+        }
+        ingest.and(keepup)
+    }
+
+    /// One closed-loop ingest window (`--no-dispatcher`).
+    async fn protected_ingest(
+        &mut self,
+        backend: Backend,
+        dbs: &mut Databases,
+    ) -> Result<(), String> {
+        let run = self
+            .launch(
+                backend,
+                dbs,
+                &self.key("ingest"),
+                Role::IngestOnly,
+                self.sink_targets(),
+            )
+            .await?;
+        let row = self
+            .ingest_closed(
+                &run.gateway,
+                &run.db,
+                backend,
+                &run.rss,
+                PROTECTED_CONNECTIONS,
+            )
+            .await?;
+        self.push(Row {
+            rss_idle_mib: Some(run.idle),
+            ..row
+        });
+        run.stop().await
+    }
+
+    /// Compares the latest protected row of `kind` with the plain row of
+    /// the same scenario, backend (and load, when given) in this run: a
+    /// check on the protected row and a note.
+    fn against_plain(&mut self, backend: Backend, kind: Kind, plain: &str, load: Option<&str>) {
+        let protected = format!("{plain}, protected routes present");
+        let same = |r: &Row, scenario: &str| {
+            r.kind == kind
+                && r.backend == backend.name()
+                && r.scenario == scenario
+                && load.is_none_or(|l| r.load == l)
+        };
+        let Some(at) = self.rows.iter().rposition(|r| same(r, &protected)) else {
+            return;
+        };
+        let extra = match (kind, self.rows[at].extra_deliveries) {
+            (_, None) => String::new(),
+            (Kind::IngestClosed, Some(n)) => format!(
+                "; ingest wrote {n} deliveries for the extra targets besides the {} for sink-a and sink-b",
+                2 * self.rows[at].accepted.unwrap_or(0)
+            ),
+            (_, Some(n)) => format!(
+                "; in its step the extra targets got {n} deliveries besides the {} for sink-a and sink-b",
+                self.rows[at].deliveries.unwrap_or(0)
+            ),
+        };
+        let label = format!("{} {protected}", backend.name());
+        let note = match self.rows.iter().rposition(|r| same(r, plain)) {
+            Some(p) => {
+                let against = Against::new(&self.rows[p], &self.rows[at]);
+                self.rows[at].checks.push(against.check());
+                format!(
+                    "{label} ({}): {} of the plain row in this run{extra}",
+                    self.rows[at].load,
+                    against.describe()
+                )
+            }
+            None => format!(
+                "{label}: no plain \"{plain}\" row in this run to compare with \
+                 (run its scenario before `protected`){extra}"
+            ),
+        };
+        println!("{note}");
+        self.notes.push(note);
     }
 }
 

@@ -67,6 +67,10 @@ pub struct Row {
     pub rss_idle_mib: Option<f64>,
     pub rss_peak_mib: Option<f64>,
     pub sink_duplicates: Option<u64>,
+    /// The `protected` scenario's extra targets (never in `deliveries`):
+    /// the deliveries ingest wrote for them (ingest alone), or those
+    /// recorded delivered in the row's window (keep-up).
+    pub extra_deliveries: Option<u64>,
     pub checks: Vec<Check>,
 }
 
@@ -103,6 +107,7 @@ impl Row {
             rss_idle_mib: None,
             rss_peak_mib: None,
             sink_duplicates: None,
+            extra_deliveries: None,
             checks: Vec::new(),
         }
     }
@@ -303,8 +308,8 @@ pub fn table(rows: &[Row]) -> String {
 /// Postgres backends' CPU and the load generator's own cost.
 pub fn details(rows: &[Row]) -> String {
     let mut out = String::from(
-        "| scenario | backend | load | seconds | 200s | accepted | errors | unanswered | ceiling req/s | deliveries | sink duplicates | Postgres CPU us/event | Postgres CPU us/delivery | load generator CPU us/request | sink CPU us/delivery |\n\
-         | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+        "| scenario | backend | load | seconds | 200s | accepted | errors | unanswered | ceiling req/s | deliveries | sink duplicates | extra deliveries | Postgres CPU us/event | Postgres CPU us/delivery | load generator CPU us/request | sink CPU us/delivery |\n\
+         | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
     );
     for r in rows {
         let errors = if r.errors == 0 {
@@ -313,7 +318,7 @@ pub fn details(rows: &[Row]) -> String {
             format!("{} ({})", r.errors, r.error_detail)
         };
         out.push_str(&format!(
-            "| {} | {} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             r.scenario,
             r.backend,
             r.load,
@@ -325,6 +330,7 @@ pub fn details(rows: &[Row]) -> String {
             grouped(r.ceiling_per_s),
             fmt_u(r.deliveries),
             fmt_u(r.sink_duplicates),
+            fmt_u(r.extra_deliveries),
             num(r.postgres_cpu_us_per_event, 0),
             num(r.postgres_cpu_us_per_delivery, 0),
             num(r.loadgen_cpu_us_per_request, 1),
@@ -332,6 +338,52 @@ pub fn details(rows: &[Row]) -> String {
         ));
     }
     out
+}
+
+/// The `protected` scenario beside the plain one: its row's ev/s and CPU
+/// us/event as multiples of the plain row's, in the same run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Against {
+    pub ev_per_s: Option<f64>,
+    pub cpu_us_per_event: Option<f64>,
+}
+
+/// How much of the plain rate a row with the protected routes present must
+/// keep: they may cost the unaffected routes at most 10 %.
+pub const PROTECTED_SHARE: f64 = 0.90;
+
+impl Against {
+    pub fn new(plain: &Row, protected: &Row) -> Against {
+        let ratio = |p: Option<f64>, q: Option<f64>| {
+            p.zip(q)
+                .filter(|(p, _)| *p > 0.0)
+                .map(|(p, q)| q / p)
+                .filter(|x| x.is_finite())
+        };
+        Against {
+            ev_per_s: ratio(plain.ev_per_s, protected.ev_per_s),
+            cpu_us_per_event: ratio(plain.cpu_us_per_event, protected.cpu_us_per_event),
+        }
+    }
+
+    /// The check of the protected row: it keeps [`PROTECTED_SHARE`] of the
+    /// plain rate.
+    pub fn check(&self) -> Check {
+        Check::new(
+            "x plain ev/s",
+            Bound::AtLeast(PROTECTED_SHARE),
+            self.ev_per_s,
+        )
+    }
+
+    /// "0.94 x the ev/s, 1.31 x the CPU us/event".
+    pub fn describe(&self) -> String {
+        format!(
+            "{} x the ev/s, {} x the CPU us/event",
+            num(self.ev_per_s, 2),
+            num(self.cpu_us_per_event, 2)
+        )
+    }
 }
 
 fn fmt_u(v: Option<u64>) -> String {
@@ -395,6 +447,31 @@ mod tests {
         // 10,000 events need 20,000 deliveries: 2 % of them may be pending.
         assert!(!backlog_grew(0, 400, 10_000));
         assert!(backlog_grew(0, 401, 10_000));
+    }
+
+    #[test]
+    fn protected_rows_are_held_to_ninety_percent_of_the_plain_rate() {
+        let mut plain = row(Kind::KeepUp, "sqlite");
+        plain.ev_per_s = Some(4_000.0);
+        plain.cpu_us_per_event = Some(100.0);
+        let mut protected = row(Kind::KeepUp, "sqlite");
+        protected.ev_per_s = Some(3_500.0);
+        protected.cpu_us_per_event = Some(130.0);
+        let against = Against::new(&plain, &protected);
+        assert_eq!(against.ev_per_s, Some(0.875));
+        assert_eq!(against.cpu_us_per_event, Some(1.3));
+        assert_eq!(against.check().met, Some(false));
+        assert_eq!(
+            against.describe(),
+            "0.88 x the ev/s, 1.30 x the CPU us/event"
+        );
+        protected.ev_per_s = Some(3_600.0);
+        assert_eq!(Against::new(&plain, &protected).check().met, Some(true));
+        // Nothing to compare with: not judged.
+        plain.ev_per_s = None;
+        let unmeasured = Against::new(&plain, &protected);
+        assert_eq!(unmeasured.ev_per_s, None);
+        assert_eq!(unmeasured.check().met, None);
     }
 
     #[test]

@@ -17,6 +17,9 @@ pub(crate) struct Bench {
     pub(crate) failed: bool,
     /// Gateways started now get the filtered routes, and rows say so.
     pub(crate) filtered: bool,
+    /// Gateways started now get the protected routes besides the plain
+    /// ones ([`process::PROTECTED`]), and rows say so.
+    pub(crate) protected: bool,
     /// The nginx target, when one runs (bench/nginx.rs).
     pub(crate) nginx: Option<Nginx>,
     /// Where gateways started now deliver, and rows say so.
@@ -87,6 +90,9 @@ impl Bench {
                 filtered: self.filtered,
                 target_keys: ["", ""],
                 route_keys: ["", ""],
+                protected: self
+                    .protected
+                    .then(|| process::PROTECTED.map(|(name, _, _)| self.sink.url(name))),
             },
         )
         .await
@@ -323,6 +329,7 @@ impl Bench {
                 filtered: false,
                 target_keys: ["", ""],
                 route_keys: ["", ""],
+                protected: None,
             },
         )
         .await?;
@@ -376,32 +383,13 @@ impl Bench {
             .await?;
         let (db, gateway, idle, rss) = (&run.db, &run.gateway, run.idle, &run.rss);
         for connections in self.plan.concurrency.clone() {
-            let mut pool = Pool::connect(gateway.addr, connections).await?;
-            // The ceiling right beside the ingest window, on the same process
-            // and connections: a ratio the machine's other load moves less.
-            loadgen::closed_loop(&mut pool, &Load::Healthz, secs(self.plan.warmup_s), None).await;
-            let ceiling =
-                loadgen::closed_loop(&mut pool, &Load::Healthz, secs(self.plan.window_s), None)
-                    .await
-                    .rate();
-            loadgen::closed_loop(&mut pool, &self.load, secs(self.plan.warmup_s), None).await;
-            rss.reset();
-            let before = self.snapshot(gateway, db).await?;
-            let outcome =
-                loadgen::closed_loop(&mut pool, &self.load, secs(self.plan.window_s), None).await;
-            let after = self.snapshot(gateway, db).await?;
-            let mut row = Row::new(
-                Kind::IngestClosed,
-                &self.scenario("ingest alone"),
-                backend.name(),
-                format!("closed, {connections} connections"),
-            );
-            self.fill(&mut row, &before, &after, Some(&outcome));
-            row.ceiling_per_s = Some(ceiling);
-            row.ratio_to_ceiling = row.ev_per_s.map(|rate| rate / ceiling);
-            row.rss_idle_mib = Some(idle);
-            row.rss_peak_mib = Some(mib(rss.peak_kib()));
-            self.push(row);
+            let row = self
+                .ingest_closed(gateway, db, backend, rss, connections)
+                .await?;
+            self.push(Row {
+                rss_idle_mib: Some(idle),
+                ..row
+            });
         }
         let row = self
             .paced_window(
@@ -417,6 +405,63 @@ impl Bench {
         row.rss_idle_mib = Some(idle);
         self.push(row);
         run.stop().await
+    }
+
+    /// One closed-loop ingest window at `connections`, beside the
+    /// `/healthz` rate on the same process and connections.
+    pub(crate) async fn ingest_closed(
+        &self,
+        gateway: &Gateway,
+        db: &Db,
+        backend: Backend,
+        rss: &process::RssSampler,
+        connections: usize,
+    ) -> Result<Row, String> {
+        let mut pool = Pool::connect(gateway.addr, connections).await?;
+        // The ceiling right beside the ingest window, on the same process
+        // and connections: a ratio the machine's other load moves less.
+        loadgen::closed_loop(&mut pool, &Load::Healthz, secs(self.plan.warmup_s), None).await;
+        let ceiling =
+            loadgen::closed_loop(&mut pool, &Load::Healthz, secs(self.plan.window_s), None)
+                .await
+                .rate();
+        loadgen::closed_loop(&mut pool, &self.load, secs(self.plan.warmup_s), None).await;
+        // Read outside the window: the admin API counts over the outbox.
+        let extra_before = self.extra_written(gateway).await?;
+        rss.reset();
+        let before = self.snapshot(gateway, db).await?;
+        let outcome =
+            loadgen::closed_loop(&mut pool, &self.load, secs(self.plan.window_s), None).await;
+        let after = self.snapshot(gateway, db).await?;
+        let extra_after = self.extra_written(gateway).await?;
+        let mut row = Row::new(
+            Kind::IngestClosed,
+            &self.scenario("ingest alone"),
+            backend.name(),
+            format!("closed, {connections} connections"),
+        );
+        self.fill(&mut row, &before, &after, Some(&outcome));
+        row.ceiling_per_s = Some(ceiling);
+        row.ratio_to_ceiling = row.ev_per_s.map(|rate| rate / ceiling);
+        row.rss_peak_mib = Some(mib(rss.peak_kib()));
+        row.extra_deliveries = extra_after.zip(extra_before).map(|(a, b)| a - b);
+        Ok(row)
+    }
+
+    /// With the protected routes present: the deliveries ingest has written
+    /// for their targets so far (`None` otherwise).
+    pub(crate) async fn extra_written(&self, gateway: &Gateway) -> Result<Option<u64>, String> {
+        if !self.protected {
+            return Ok(None);
+        }
+        let by_target = gateway.deliveries_by_target().await?;
+        Ok(Some(
+            process::PROTECTED
+                .iter()
+                .filter_map(|(name, _, _)| by_target.get(*name))
+                .map(|d| d.written)
+                .sum(),
+        ))
     }
 
     /// A paced window at the plan's rate after a warm-up at the same rate.
@@ -463,12 +508,15 @@ impl Bench {
         ingest.and(drain)
     }
 
-    /// A name for a scenario's databases and files, apart when filtered
-    /// or delivering to nginx.
+    /// A name for a scenario's databases and files, apart when filtered,
+    /// protected or delivering to nginx.
     pub(crate) fn key(&self, name: &str) -> String {
         let mut key = name.to_string();
         if self.filtered {
             key.push_str("-jq");
+        }
+        if self.protected {
+            key.push_str("-protected");
         }
         if self.target == Target::Nginx {
             key.push_str("-nginx");
@@ -476,12 +524,15 @@ impl Bench {
         key
     }
 
-    /// A row's scenario name, marked when the routes are filtered or the
-    /// deliveries go to nginx.
+    /// A row's scenario name, marked when the routes are filtered or
+    /// protected, or the deliveries go to nginx.
     pub(crate) fn scenario(&self, name: &str) -> String {
         let mut scenario = name.to_string();
         if self.filtered {
             scenario.push_str(", 3 jq routes");
+        }
+        if self.protected {
+            scenario.push_str(", protected routes present");
         }
         scenario.push_str(self.target_suffix());
         scenario

@@ -1,12 +1,17 @@
 //! The fast local target: an in-process HTTP server that answers every
-//! delivery 200 at once and counts what it received, per target and in
-//! total, and how many deliveries it saw twice (same target, same
-//! `webhook-id`), which exactly-once delivery must keep at zero.
+//! delivery 200 at once and counts what it received, and how many
+//! deliveries it saw twice (same target, same `webhook-id`), which
+//! exactly-once delivery must keep at zero.
+//!
+//! The count and its times are those of the two targets every event goes
+//! to ([`TARGETS`]); deliveries to any other path (the extra targets of the
+//! `protected` scenario) are counted apart, per path, so they never pass for
+//! deliveries of the routes being measured.
 //!
 //! It runs on its own thread and single-threaded runtime, so its counters
 //! never wait behind the load generator's tasks.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,6 +23,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
+
+use crate::process::TARGETS;
 
 #[derive(Default)]
 struct Counters {
@@ -31,6 +38,8 @@ struct Counters {
     /// [`Sink::mark`] (0: none yet), and of the latest delivery.
     first_ns: AtomicU64,
     last_ns: AtomicU64,
+    /// Deliveries to paths other than [`TARGETS`], by path.
+    others: Mutex<BTreeMap<String, u64>>,
 }
 
 pub struct Sink {
@@ -42,6 +51,7 @@ pub struct Sink {
 /// A reading of the sink's counters.
 #[derive(Debug, Clone, Copy)]
 pub struct SinkCount {
+    /// Deliveries to [`TARGETS`].
     pub received: u64,
     pub duplicates: u64,
     /// When the first delivery since [`Sink::mark`] arrived, if any did.
@@ -107,6 +117,11 @@ impl Sink {
         self.counters.first_ns.store(0, Ordering::Release);
     }
 
+    /// Deliveries to paths other than [`TARGETS`] so far, by path.
+    pub fn others(&self) -> BTreeMap<String, u64> {
+        self.counters.others.lock().expect("sink others").clone()
+    }
+
     /// The URL of one target on this sink.
     pub fn url(&self, target: &str) -> String {
         format!("http://{}/{target}", self.addr)
@@ -135,6 +150,15 @@ async fn receive(
         .insert(hasher.finish());
     if !fresh {
         counters.duplicates.fetch_add(1, Ordering::Relaxed);
+    }
+    if !TARGETS.contains(&target.as_str()) {
+        *counters
+            .others
+            .lock()
+            .expect("sink others")
+            .entry(target)
+            .or_default() += 1;
+        return StatusCode::OK;
     }
     let now = (epoch.elapsed().as_nanos() as u64).max(1);
     let _ = counters
