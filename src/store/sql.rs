@@ -118,32 +118,33 @@ pub static INSERT_DELIVERIES: Multi = Multi::new(
     ") AS v",
 );
 
-/// Attempt outcomes: (id, owner, status, next_attempt_at, status_code,
-/// error, finished_at). Only deliveries whose lease is still held by that
-/// owner are updated; their IDs are returned.
-pub static RECORD_DELIVERIES: Multi = Multi::new(
-    "UPDATE deliveries SET status = v.column3, next_attempt_at = v.column4, \
-     locked_until = 0, lock_owner = NULL, last_status_code = v.column5, \
-     last_error = v.column6, updated_at = v.column7, \
-     delivered_at = CASE WHEN v.column3 = 'delivered' THEN v.column7 ELSE deliveries.delivered_at END \
-     FROM (VALUES ",
-    7,
-    ") AS v WHERE deliveries.id = v.column1 AND deliveries.lock_owner = v.column2 \
-     AND deliveries.status = 'pending' RETURNING deliveries.id",
-);
+/// The update of attempt outcomes, `$tail` after its `WHERE`: (id, owner,
+/// status, next_attempt_at, status_code, error, finished_at). Only
+/// deliveries whose lease is still held by that owner are updated.
+macro_rules! record_deliveries {
+    ($tail:literal) => {
+        Multi::new(
+            "UPDATE deliveries SET status = v.column3, next_attempt_at = v.column4, \
+             locked_until = 0, lock_owner = NULL, last_status_code = v.column5, \
+             last_error = v.column6, updated_at = v.column7, \
+             delivered_at = CASE WHEN v.column3 = 'delivered' THEN v.column7 ELSE deliveries.delivered_at END \
+             FROM (VALUES ",
+            7,
+            concat!(
+                ") AS v WHERE deliveries.id = v.column1 AND deliveries.lock_owner = v.column2 \
+                 AND deliveries.status = 'pending'",
+                $tail
+            ),
+        )
+    };
+}
+
+/// Attempt outcomes; the IDs of the deliveries updated are returned.
+pub static RECORD_DELIVERIES: Multi = record_deliveries!(" RETURNING deliveries.id");
 
 /// [`RECORD_DELIVERIES`] without its rows, for a batch whose leases are
 /// all known to be held ([`LEASES_HELD`]).
-pub static RECORD_HELD_DELIVERIES: Multi = Multi::new(
-    "UPDATE deliveries SET status = v.column3, next_attempt_at = v.column4, \
-     locked_until = 0, lock_owner = NULL, last_status_code = v.column5, \
-     last_error = v.column6, updated_at = v.column7, \
-     delivered_at = CASE WHEN v.column3 = 'delivered' THEN v.column7 ELSE deliveries.delivered_at END \
-     FROM (VALUES ",
-    7,
-    ") AS v WHERE deliveries.id = v.column1 AND deliveries.lock_owner = v.column2 \
-     AND deliveries.status = 'pending'",
-);
+pub static RECORD_HELD_DELIVERIES: Multi = record_deliveries!("");
 
 /// How many of the (id, owner) pairs are pending deliveries leased by that
 /// owner.

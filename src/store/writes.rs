@@ -7,6 +7,21 @@
 //! SQLite the writer task batches many of them into one `BEGIN IMMEDIATE` ..
 //! `COMMIT`, on Postgres [`super::postgres`] wraps them the same way.
 
+/// Binds one attempt's outcome to a [`sql::RECORD_DELIVERIES`]-shaped
+/// statement, whichever kind of query it is.
+macro_rules! bind_outcome {
+    ($q:expr, $rec:expr) => {
+        $q.bind(&$rec.delivery_id)
+            .bind(&$rec.owner)
+            .bind($rec.outcome.delivery_status().as_str())
+            .bind($rec.outcome.next_attempt_at($rec.finished_at))
+            .bind($rec.status_code)
+            .bind(&$rec.error)
+            .bind($rec.finished_at)
+    };
+}
+pub(crate) use bind_outcome;
+
 macro_rules! write_ops {
     ($conn:ty, $params:expr, $single_writer:expr) => {
         /// How this backend spells multi-row parameters.
@@ -166,14 +181,7 @@ macro_rules! write_ops {
                         let mut q =
                             sqlx::query(sql::RECORD_HELD_DELIVERIES.text(chunk.len(), PARAMS));
                         for rec in chunk {
-                            q = q
-                                .bind(&rec.delivery_id)
-                                .bind(&rec.owner)
-                                .bind(rec.outcome.delivery_status().as_str())
-                                .bind(rec.outcome.next_attempt_at(rec.finished_at))
-                                .bind(rec.status_code)
-                                .bind(&rec.error)
-                                .bind(rec.finished_at);
+                            q = $crate::store::writes::bind_outcome!(q, rec);
                         }
                         q.execute(&mut *conn).await?;
                         updated.extend(chunk.iter().map(|r| r.delivery_id.clone()));
@@ -184,14 +192,7 @@ macro_rules! write_ops {
                     sql::RECORD_DELIVERIES.text(chunk.len(), PARAMS),
                 );
                 for rec in chunk {
-                    q = q
-                        .bind(&rec.delivery_id)
-                        .bind(&rec.owner)
-                        .bind(rec.outcome.delivery_status().as_str())
-                        .bind(rec.outcome.next_attempt_at(rec.finished_at))
-                        .bind(rec.status_code)
-                        .bind(&rec.error)
-                        .bind(rec.finished_at);
+                    q = $crate::store::writes::bind_outcome!(q, rec);
                 }
                 updated.extend(q.fetch_all(&mut *conn).await?);
             }
