@@ -291,6 +291,25 @@ impl Gateway {
     }
 }
 
+/// One signed `[[targets]]` table and the `[[routes]]` table that sends
+/// the source to it, each with more TOML lines of its own.
+fn target_with_route(name: &str, url: &str, target_keys: &str, route_keys: &str) -> String {
+    format!(
+        r#"
+[[targets]]
+name = "{name}"
+url = "{url}"
+signing_secret = "{TARGET_SIGNING_SECRET}"
+{target_keys}
+
+[[routes]]
+source = "{SOURCE}"
+target = "{name}"
+{route_keys}
+"#
+    )
+}
+
 fn config_text(addr: SocketAddr, setup: &Setup<'_>) -> String {
     let mut text = format!(
         r#"# Written by the benchmark for one scenario.
@@ -333,39 +352,16 @@ secrets = ["{GITLAB_TOKEN}"]
         return text;
     }
     for (i, (name, url)) in TARGETS.iter().zip(&setup.target_urls).enumerate() {
-        text.push_str(&format!(
-            r#"
-[[targets]]
-name = "{name}"
-url = "{url}"
-signing_secret = "{TARGET_SIGNING_SECRET}"
-{target_keys}
-
-[[routes]]
-source = "{SOURCE}"
-target = "{name}"
-{route_keys}
-"#,
-            target_keys = setup.target_keys[i],
-            route_keys = setup.route_keys[i],
+        text.push_str(&target_with_route(
+            name,
+            url,
+            setup.target_keys[i],
+            setup.route_keys[i],
         ));
     }
     if let Some(urls) = &setup.protected {
         for ((name, target_keys, route_keys), url) in PROTECTED.iter().zip(urls) {
-            text.push_str(&format!(
-                r#"
-[[targets]]
-name = "{name}"
-url = "{url}"
-signing_secret = "{TARGET_SIGNING_SECRET}"
-{target_keys}
-
-[[routes]]
-source = "{SOURCE}"
-target = "{name}"
-{route_keys}
-"#
-            ));
+            text.push_str(&target_with_route(name, url, target_keys, route_keys));
         }
     }
     text
